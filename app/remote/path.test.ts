@@ -13,6 +13,8 @@ describe('remote paths', () => {
     for (const bad of ['', 'a', 'a/b', '/a/', '//', '/a//b', '/./a', '/a/..', '/a\\b', '/a\0b', '/\uD800x']) {
       expect(() => parseRemotePath(bad), bad).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     }
+    expect(nameProblem('tab\there')).toMatch(/control character U\+0009/);
+    expect(nameProblem('del\u007f')).toMatch(/U\+007F/);
     expect(nameProblem('x'.repeat(256))).toMatch(/256 bytes/);
     expect(nameProblem('\u00e9'.repeat(128))).toMatch(/256 bytes/);
     expect(nameProblem('\u00e9'.repeat(127))).toBeNull();

@@ -5,7 +5,9 @@
  *
  * A name is kept byte for byte (no Unicode normalisation, no case folding). Names that
  * could not be stored safely on every client are refused with a reason, never rewritten:
- * '', '.', '..', anything with '/', '\' or NUL, ill-formed UTF-16, more than 255 UTF-8 bytes.
+ * '', '.', '..', anything with '/', '\' or a control character (U+0000-U+001F, U+007F: Windows
+ * refuses them, and servers such as rclone serve silently store them as other characters),
+ * ill-formed UTF-16, more than 255 UTF-8 bytes.
  */
 import { NetfsError } from '../api/errors.js';
 
@@ -13,6 +15,8 @@ import { NetfsError } from '../api/errors.js';
 export const MAX_NAME_BYTES = 255;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this finds
+const CONTROL = /[\u0000-\u001f\u007f]/;
 const utf8 = new TextEncoder();
 
 /** Why `name` is not acceptable as one path segment, or null when it is. */
@@ -21,7 +25,8 @@ export function nameProblem(name: string): string | null {
   if (name === '.' || name === '..') return `"${name}" is not a name`;
   if (name.includes('/')) return 'name contains "/"';
   if (name.includes('\\')) return 'name contains "\\" (a path separator on Windows)';
-  if (name.includes('\0')) return 'name contains a NUL character';
+  const control = CONTROL.exec(name);
+  if (control !== null) return `name contains the control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
   if (LONE_SURROGATE.test(name)) return 'name is not valid Unicode (lone surrogate)';
   const bytes = utf8.encode(name).length;
   if (bytes > MAX_NAME_BYTES) return `name is ${bytes} bytes long (at most ${MAX_NAME_BYTES})`;

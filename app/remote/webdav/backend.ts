@@ -14,7 +14,7 @@
  * idle body, listing size and deadline).
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { NetfsError } from '../../api/errors.js';
+import { isNetfsError, NetfsError } from '../../api/errors.js';
 import type { Capabilities, ListProblem, ListResult, RemoteEntry } from '../../api/remote.js';
 import type {
   DeleteOptions, Expected, MoveOptions, Precondition, ReadOptions, ReadResult, RemoteBackend, WriteOptions, WriteResult,
@@ -163,10 +163,9 @@ export class WebdavBackend implements RemoteBackend {
       what,
       consumer: () => expectStatus([207], what, this.limits.maxListingBytes),
     });
-    const text = decodeUtf8Body(r.value.body, header(r.value.headers, 'content-type'));
     let root;
     try {
-      root = parseXml(text);
+      root = parseXml(decodeUtf8Body(r.value.body, header(r.value.headers, 'content-type')));
     } catch (e) {
       throw new NetfsError('PROTOCOL', `${what}: ${(e as Error).message}`);
     }
@@ -197,7 +196,17 @@ export class WebdavBackend implements RemoteBackend {
     const segments = parseRemotePath(path);
     const what = `PROPFIND ${path}`;
     const folderUrl = toUrl(this.root, segments, true);
-    const { responses } = await this.propfind(folderUrl, '1', what, options.signal);
+    let responses;
+    try {
+      ({ responses } = await this.propfind(folderUrl, '1', what, options.signal));
+    } catch (e) {
+      // A file's URL with a slash: Apache says 400, others 404/405/409. Tell "not a folder" apart.
+      if (e instanceof NetfsError && e.status !== undefined && [400, 404, 405, 409].includes(e.status) && segments.length > 0) {
+        const kind = await this.stat(path, options).then((s) => s.kind, () => null);
+        if (kind === 'file') throw new NetfsError('CONFLICT', `${what}: not a folder`);
+      }
+      throw e;
+    }
     const full = [...this.rootSegments, ...segments];
     let folder: RemoteEntry | null = null;
     const problems: ListProblem[] = [];
@@ -365,6 +374,11 @@ export class WebdavBackend implements RemoteBackend {
         if (!sourceChanged) throw new NetfsError('CONFLICT', `${what}: the destination exists`, { status: 412 });
       }
       if (e instanceof NetfsError && e.status === 409) throw new NetfsError('CONFLICT', `${what}: the destination's folder is missing`, { status: 409 });
+      if (e instanceof NetfsError && e.code === 'FORBIDDEN') {
+        // Some servers (rclone serve) answer 403 for a source that is not there: look.
+        const gone = await this.stat(from).then(() => false, (s) => isNetfsError(s) && s.code === 'NOT_FOUND');
+        if (gone) throw new NetfsError('NOT_FOUND', `${what}: the source does not exist`, { status: 404 });
+      }
       throw e;
     }
   }
