@@ -24,7 +24,7 @@ export const layerRules = {
   app: {
     patterns: [
       noElectron,
-      { regex: '(^|/)(main|renderer)(/|$)', message: 'app/ must not import main/ or renderer/ (DESIGN §3).' },
+      { regex: '^(\\.\\./)+(main|renderer)(/|$)', message: 'app/ must not import main/ or renderer/ (DESIGN §3).' },
     ],
   },
   api: {
