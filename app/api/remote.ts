@@ -43,6 +43,8 @@ export const LIST_PROBLEM_KINDS = [
   'ENTRY_STATUS',
   /** The same name appears more than once; every copy is dropped, none is trusted. */
   'DUPLICATE',
+  /** Neither a file nor a folder (a symlink, FIFO, socket or device in a local folder); never followed. */
+  'UNSUPPORTED_KIND',
 ] as const;
 export type ListProblemKind = (typeof LIST_PROBLEM_KINDS)[number];
 

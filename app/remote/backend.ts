@@ -55,7 +55,7 @@ export interface ReadResult {
   eof: boolean;
   /** The file's total size when the answer said (Content-Range, or a whole-body Content-Length). */
   size: number | null;
-  /** The ETag of what was read, when the answer carried one. */
+  /** The ETag of what was read, when the answer carried one (a local folder: null when the file changed during the read). */
   etag: string | null;
 }
 
@@ -80,6 +80,7 @@ export interface WriteResult {
   mtimeMs: number | null;
 }
 
+/** Preconditions on moves and deletes: `absent` cannot hold for an existing entry (PRECONDITION_FAILED). */
 export interface MoveOptions {
   /** Replace an existing destination; without it an existing destination fails with CONFLICT. */
   overwrite?: boolean;
@@ -111,5 +112,6 @@ export interface RemoteBackend {
   delete(path: string, options?: DeleteOptions): Promise<void>;
   /** Found by probing (once, then remembered), never assumed. */
   capabilities(options?: { signal?: AbortSignal; refresh?: boolean }): Promise<Capabilities>;
+  /** Cancels operations in flight (they fail with CANCELLED, as do later calls); idempotent. */
   close(): Promise<void>;
 }
