@@ -45,6 +45,8 @@ export const ERROR_CODES = [
   'IO',
   /** The caller passed something invalid: a bad path, a bad option, a bad message. */
   'INVALID_ARGUMENT',
+  /** The file changed on the server while a request was reading it (412 on If-Match): re-plan. */
+  'CHANGED_ON_SERVER',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,0 +1,115 @@
+/**
+ * The netfs engine's front door: one per account, over one backend.
+ *
+ *   NetfsEngine
+ *     download(path → file)   origin download (RA): whole file, durable (fsync), nothing left on failure
+ *     read(path, range → consumer)  origin read (RP) or unbuffered read (UR)
+ *     stats() / formatStats() / requests() / trace()     /proc/fs/netfs-style observability
+ *
+ * Uploads (write-issue / write-collect / write-retry) join here with the write path.
+ */
+import { NetfsError } from '../api/errors.js';
+import type { Expected } from '../remote/backend.js';
+import type { CacheObjectIo } from './cache-api.js';
+import { createEngineContext, type EngineContext, type EngineOptions } from './context.js';
+import { FileSink } from './file-sink.js';
+import type { RequestListEntry } from './objects.js';
+import { netfsRead } from './read.js';
+import type { ReadConsumer, ReadOutcome } from './read-request.js';
+import { formatNetfsStats, type NetfsStats } from './stats.js';
+import type { TraceEvent } from './trace.js';
+
+export interface DownloadOptions {
+  /** The size the listing gave. */
+  size: number;
+  /** The version the listing gave; a change during the download fails it with CHANGED_ON_SERVER. */
+  expect?: Expected;
+  /** Where the bytes go (created or truncated, mode 0600): a temp file the caller places afterwards. */
+  target: string;
+  cache?: CacheObjectIo;
+  localCopy?: string;
+  signal?: AbortSignal;
+  /** Flush what is written every this many bytes (default 64 MiB). */
+  syncEvery?: number;
+}
+
+export interface RangeReadOptions {
+  offset: number;
+  length: number;
+  size: number;
+  expect?: Expected;
+  consumer: ReadConsumer;
+  cache?: CacheObjectIo;
+  localCopy?: string;
+  signal?: AbortSignal;
+  /** No cache, server only (origin UR). */
+  unbuffered?: boolean;
+}
+
+export class NetfsEngine {
+  readonly ctx: EngineContext;
+
+  constructor(options: EngineOptions) {
+    this.ctx = createEngineContext(options);
+  }
+
+  async download(path: string, options: DownloadOptions): Promise<{ bytes: number; request: RequestListEntry }> {
+    const sink = await FileSink.create(options.target, options.syncEvery === undefined ? {} : { syncEvery: options.syncEvery });
+    try {
+      const outcome = await netfsRead(this.ctx, {
+        origin: 'download',
+        path,
+        start: 0,
+        len: options.size,
+        size: options.size,
+        consumer: sink,
+        ...(options.expect === undefined ? {} : { expect: options.expect }),
+        ...(options.cache === undefined ? {} : { cache: options.cache }),
+        ...(options.localCopy === undefined ? {} : { localCopy: options.localCopy }),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+      if (outcome.shortAt !== null) {
+        throw new NetfsError('CHANGED_ON_SERVER', `${path}: the server's file ends at ${outcome.shortAt} bytes, not ${options.size}: it changed`);
+      }
+      await sink.finish(options.size);
+      return { bytes: options.size, request: outcome.request };
+    } catch (e) {
+      await sink.discard();
+      throw e;
+    }
+  }
+
+  read(path: string, options: RangeReadOptions): Promise<ReadOutcome> {
+    const size = options.size;
+    const start = Math.min(options.offset, size);
+    const len = Math.max(0, Math.min(options.offset + options.length, size) - start);
+    return netfsRead(this.ctx, {
+      origin: options.unbuffered === true ? 'unbuffered-read' : 'read',
+      path,
+      start,
+      len,
+      size,
+      consumer: options.consumer,
+      ...(options.expect === undefined ? {} : { expect: options.expect }),
+      ...(options.cache === undefined || options.unbuffered === true ? {} : { cache: options.cache }),
+      ...(options.localCopy === undefined ? {} : { localCopy: options.localCopy }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+  }
+
+  stats(): NetfsStats {
+    return this.ctx.stats;
+  }
+
+  formatStats(): string {
+    return formatNetfsStats(this.ctx.stats);
+  }
+
+  requests(): RequestListEntry[] {
+    return [...this.ctx.live].map((r) => r.describe());
+  }
+
+  trace(sinceSeq = 0): TraceEvent[] {
+    return this.ctx.trace.events(sinceSeq);
+  }
+}

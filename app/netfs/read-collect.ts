@@ -1,0 +1,200 @@
+/**
+ * Read termination and collection (netfs_read_subreq_terminated, netfs_collect_read_results,
+ * digest §2.4–2.6).
+ *
+ * terminate (once per issue):
+ *   error from the cache ............... NEED_RETRY, to the server (behaviour 18)
+ *   more data than asked (TOO_LARGE) .... FAILED, transferred = 0, never retried (13); a server that
+ *                                         ignored Range is remembered (NO_RANGES: redo from 0)
+ *   412 on If-Match ..................... the request is abandoned: CHANGED_ON_SERVER
+ *   TRANSIENT (reset, timeout, 5xx) ..... NEED_RETRY (+ MADE_PROGRESS when bytes landed: resume, 16)
+ *   other errors ........................ FAILED (19)
+ *   short + EOF ......................... HIT_EOF: the tail is zero-filled, success (14)
+ *   short + progress .................... NEED_RETRY for the remainder (16)
+ *   short, no progress .................. FAILED "no data" (17)
+ *   NEED_RETRY or FAILED pause issuing (20); only the head of the stream wakes the collector (28).
+ *
+ * collect (one pass per wake, strictly in file order, behaviour 21):
+ *   front landed bytes -> consumer (and the collected point moves, freeing pool blocks)
+ *   front in flight -> stop;  FAILED -> first error wins (26), abandon;  NEED_RETRY -> stop, and
+ *   once nothing is in flight run the retry pass (57);  done -> consume, count (24), next.
+ *   ALL_QUEUED and nothing left -> complete.
+ */
+import { isNetfsError, NetfsError } from '../api/errors.js';
+import { bvecqPosAdvance, bvecqRange } from './bvecq.js';
+import { RREQ, SREQ, type NetfsSubrequest } from './objects.js';
+import type { ReadState } from './read-request.js';
+import { retryReads } from './read-retry.js';
+import { skipViews } from './waits.js';
+
+type Result = { transferred: number; eof: boolean } | { error: unknown };
+
+function asNetfsError(e: unknown, what: string): NetfsError {
+  if (isNetfsError(e)) return e as NetfsError;
+  return new NetfsError('IO', `${what}: ${e instanceof Error ? e.message : String(e)}`);
+}
+
+export function terminateReadSubrequest(rs: ReadState, sreq: NetfsSubrequest, base: number, result: Result): void {
+  const { ctx, req } = rs;
+  const stats = ctx.stats;
+  const trace = (what: string, extra: { error?: string; note?: string } = {}): void =>
+    ctx.trace.add({ kind: 'sreq', rreq: req.debugId, sreq: sreq.index, source: sreq.source, what, start: sreq.start, transferred: sreq.transferred, len: sreq.len, ...extra });
+  if (sreq.source === 'DOWN') stats.downOps.ds++;
+  if (sreq.source === 'READ') stats.caRdOps.rs++;
+  sreq.clear(SREQ.RETRYING);
+
+  if ('error' in result) {
+    const e = asNetfsError(result.error, `read ${req.path} [${sreq.start}+${sreq.len}]`);
+    sreq.error = e;
+    if (typeof e.transferred === 'number' && e.transferred > 0) {
+      sreq.transferred = base + e.transferred;
+      sreq.set(SREQ.MADE_PROGRESS);
+    }
+    if (e.code === 'CANCELLED' || req.has(RREQ.FAILED)) {
+      sreq.set(SREQ.FAILED);
+      trace('CANCL', { error: e.code });
+    } else if (sreq.source === 'READ' || sreq.source === 'LOCL') {
+      // A failed cache (or local copy) read is fetched from the server instead (behaviour 18).
+      if (sreq.source === 'READ') stats.caRdOps.rf++;
+      sreq.set(SREQ.NEED_RETRY);
+      trace('RDOWN', { error: e.code, note: e.message });
+    } else if (e.code === 'TOO_LARGE') {
+      sreq.transferred = 0;
+      sreq.set(SREQ.FAILED);
+      stats.downOps.df++;
+      if (e.rangeIgnored) {
+        ctx.noRanges.add(rs.origin);
+        req.set(RREQ.NO_RANGES);
+      }
+      trace('!TOOM', { error: e.code, note: e.message });
+    } else if (e.code === 'PRECONDITION_FAILED') {
+      sreq.set(SREQ.FAILED);
+      stats.downOps.df++;
+      sreq.error = new NetfsError('CHANGED_ON_SERVER', `${req.path} changed on the server during the read (${e.message})`, { status: 412 });
+      trace('FAIL', { error: 'CHANGED_ON_SERVER' });
+    } else if (e.code === 'TRANSIENT') {
+      sreq.set(SREQ.NEED_RETRY);
+      trace(sreq.transferred > base ? 'PARTR' : 'ND-RT', { error: e.code, note: e.message });
+    } else {
+      sreq.set(SREQ.FAILED);
+      stats.downOps.df++;
+      trace('FAIL', { error: e.code, note: e.message });
+    }
+  } else {
+    sreq.transferred = base + result.transferred;
+    if (result.transferred > 0) sreq.set(SREQ.MADE_PROGRESS);
+    if (sreq.transferred > sreq.len) {
+      // More than asked for (behaviour 13): discard, fail, do not retry.
+      sreq.transferred = 0;
+      sreq.error = new NetfsError('TOO_LARGE', `read ${req.path}: more data than asked for`);
+      sreq.set(SREQ.FAILED);
+      trace('!TOOM');
+    } else if (sreq.transferred < sreq.len) {
+      if (result.eof) {
+        sreq.set(SREQ.HIT_EOF);
+        trace('EOF');
+      } else if (result.transferred > 0) {
+        sreq.set(SREQ.NEED_RETRY);
+        trace('PARTR');
+      } else {
+        sreq.error = new NetfsError('IO', `read ${req.path} [${sreq.start}+${sreq.len}]: short read with no progress (no data)`);
+        sreq.set(SREQ.FAILED);
+        stats.downOps.df++;
+        trace('FAIL', { error: 'IO', note: 'no data' });
+      }
+    } else {
+      trace('TERM');
+      if (sreq.source === 'DOWN') ctx.pacer.success(rs.origin);
+    }
+  }
+
+  sreq.clear(SREQ.IN_PROGRESS);
+  rs.inFlight--;
+  rs.perRequest.release();
+  if (sreq.has(SREQ.NEED_RETRY) || sreq.has(SREQ.FAILED)) rs.pause();
+  // Only the head of the stream (or a running retry pass) wakes the collector (behaviour 28).
+  if (req.streams[0][0] === sreq || req.has(RREQ.RETRYING) || req.has(RREQ.FAILED)) rs.wakeCollector();
+}
+
+/** Hands [collectedTo, to) to the consumer and moves the collected point (freeing pool blocks). */
+async function deliverUpTo(rs: ReadState, to: number): Promise<void> {
+  if (to <= rs.collectedTo) return;
+  const from = rs.collectedTo;
+  const views: Uint8Array[] = [];
+  for (const { view } of bvecqRange(rs.collectPos, from, to)) views.push(view);
+  await rs.params.consumer.deliver(from, views);
+  bvecqPosAdvance(rs.collectPos, to - from);
+  rs.collectedTo = to;
+}
+
+/** One collection pass (run by the request's Waker; never two at once). */
+export async function collectReads(rs: ReadState): Promise<void> {
+  const { req, ctx } = rs;
+  const stream = req.streams[0];
+  let needRetry = false;
+  let progressed = false;
+
+  while (stream.length > 0) {
+    const front = stream[0]!;
+    const inFlight = front.has(SREQ.IN_PROGRESS);
+    if (!req.has(RREQ.FAILED) && !front.has(SREQ.FAILED) && front.transferred > 0) {
+      const landed = front.start + front.transferred;
+      if (landed > rs.collectedTo) {
+        await deliverUpTo(rs, landed);
+        progressed = true;
+      }
+    }
+    if (inFlight) break;
+    if (front.has(SREQ.FAILED)) {
+      req.fail(front.error ?? new NetfsError('IO', `read ${req.path}: subrequest failed`));
+      rs.cancel(req.error!);
+      if (rs.inFlight > 0) return; // the rest must stop before the request can end
+      for (const s of stream.splice(0)) consume(rs, s);
+      break;
+    }
+    if (front.has(SREQ.NEED_RETRY)) {
+      needRetry = true;
+      break;
+    }
+    if (front.transferred < front.len && front.has(SREQ.HIT_EOF)) {
+      // Short at end of file (behaviour 14): zero the tail and count it; remember where EOF was.
+      const at = front.start + front.transferred;
+      if (rs.shortAt === null && at < rs.params.size) rs.shortAt = at;
+      for (const v of skipViews(front.slice!.views, front.transferred)) v.fill(0);
+      front.transferred = front.len;
+      await deliverUpTo(rs, front.end);
+    }
+    if (!req.has(RREQ.SHORT_TRANSFER)) req.transferred += front.transferred;
+    stream.shift();
+    consume(rs, front);
+    progressed = true;
+  }
+
+  if (req.has(RREQ.FAILED)) {
+    if (rs.inFlight === 0) {
+      for (const s of stream.splice(0)) consume(rs, s);
+      if (req.has(RREQ.ALL_QUEUED)) rs.done.resolve();
+    }
+    return;
+  }
+  if (needRetry) {
+    // A retry pass starts only when nothing in the stream is in flight (behaviour 57).
+    if (stream.every((s) => !s.has(SREQ.IN_PROGRESS))) {
+      await retryReads(rs);
+    }
+    return;
+  }
+  if (progressed) rs.resume();
+  if (req.has(RREQ.ALL_QUEUED) && stream.length === 0) {
+    ctx.trace.add({ kind: 'rreq', rreq: req.debugId, what: 'DONE' });
+    rs.done.resolve();
+  }
+}
+
+/** The collector is done with a subrequest: its slice goes, and with it its hold on pool blocks. */
+function consume(rs: ReadState, sreq: NetfsSubrequest): void {
+  rs.ctx.trace.add({ kind: 'sreq', rreq: rs.req.debugId, sreq: sreq.index, source: sreq.source, what: 'CONSM', start: sreq.start, transferred: sreq.transferred, len: sreq.len });
+  sreq.slice?.release();
+  sreq.slice = null;
+  rs.ctx.stats.objs.sr--;
+}
