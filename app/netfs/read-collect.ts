@@ -112,8 +112,11 @@ export function terminateReadSubrequest(rs: ReadState, sreq: NetfsSubrequest, ba
   rs.inFlight--;
   rs.perRequest.release();
   if (sreq.has(SREQ.NEED_RETRY) || sreq.has(SREQ.FAILED)) rs.pause();
-  // Only the head of the stream (or a running retry pass) wakes the collector (behaviour 28).
-  if (req.streams[0][0] === sreq || req.has(RREQ.RETRYING) || req.has(RREQ.FAILED)) rs.wakeCollector();
+  // Only the head of the stream (or a running retry pass) wakes the collector (behaviour 28) -
+  // and the last one to stop while a retry waits for the stream to go idle (behaviour 57).
+  if (req.streams[0][0] === sreq || req.has(RREQ.RETRYING) || req.has(RREQ.FAILED) || (req.has(RREQ.PAUSE) && rs.inFlight === 0)) {
+    rs.wakeCollector();
+  }
 }
 
 /** Hands [collectedTo, to) to the consumer and moves the collected point (freeing pool blocks). */

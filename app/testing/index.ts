@@ -1,5 +1,6 @@
 // The test-support library in one import: real WebDAV servers (Apache mod_dav, rclone serve
-// webdav), a byte-exact replay server for crafted responses, and small helpers.
+// webdav), a byte-exact replay server for crafted responses, a fault proxy to put in front of a
+// real server (resets, hangs, truncation, made-up statuses, throttling), and small helpers.
 export { requireBinary, findBinary } from './binaries.js';
 export { freePort } from './free-port.js';
 export { startApache } from './apache.js';
@@ -16,3 +17,30 @@ export { escapeXml, multistatus, multistatusResponse, statusLine } from './multi
 export type { DavProps, MultistatusEntry, MultistatusOptions, Propstat } from './multistatus.js';
 export { basicAuth, httpRequest } from './http-client.js';
 export type { HttpRequestOptions, HttpResponse } from './http-client.js';
+export { startFaultProxy } from './fault-proxy.js';
+export type { FaultProxy, FaultProxyOptions } from './fault-proxy.js';
+export { seededRandom } from './fault-proxy-rules.js';
+export { MAINTENANCE_BODY, retryAfterValue } from './fault-proxy-answers.js';
+export type {
+  CutAction,
+  CutPoint,
+  DelayAction,
+  DropPreconditionsAction,
+  FaultAction,
+  FaultActionFactory,
+  FaultActionKind,
+  FaultMatch,
+  FaultProxyStats,
+  FaultRule,
+  FaultRuleHandle,
+  HangAction,
+  IgnoreRangeAction,
+  PassAction,
+  PathMatch,
+  ProxiedOutcome,
+  ProxiedRequest,
+  StatusAction,
+  ThrottleAction,
+  TruncateAction,
+  WeakEtagsAction,
+} from './fault-proxy-types.js';
