@@ -134,6 +134,7 @@ async function deliverUpTo(rs: ReadState, to: number): Promise<void> {
 export async function collectReads(rs: ReadState): Promise<void> {
   const { req, ctx } = rs;
   const stream = req.streams[0];
+  ctx.trace.add({ kind: 'collect', rreq: req.debugId, what: 'PASS', start: rs.collectedTo, note: `to ${req.end}` });
   let needRetry = false;
   let progressed = false;
 

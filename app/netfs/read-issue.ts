@@ -78,6 +78,11 @@ export async function issueReads(rs: ReadState): Promise<void> {
       await rs.waitUnpaused();
       if (req.has(RREQ.FAILED)) break;
       await rs.perRequest.acquire(rs.abort.signal);
+      if (req.has(RREQ.PAUSE) || req.has(RREQ.FAILED)) {
+        // Paused while waiting for the slot (a subrequest needs a retry): wait again (behaviour 20).
+        rs.perRequest.release();
+        continue;
+      }
       let tile: Tile;
       try {
         tile = await nextTile(rs, pos, extents, cacheDone);
@@ -184,7 +189,10 @@ async function issueDownload(
         sreq.transferred = base + n;
         sreq.set(SREQ.MADE_PROGRESS);
         // Wake the collector only for the head of the stream, and only for real progress (behaviour 27).
-        if (req.streams[0][0] === sreq && sreq.start + sreq.transferred >= rs.collectedTo + floor) rs.wakeCollector();
+        if (req.streams[0][0] === sreq && sreq.start + sreq.transferred >= rs.collectedTo + floor) {
+          ctx.trace.add({ kind: 'sreq', rreq: req.debugId, sreq: sreq.index, source: 'DOWN', what: 'PRGRS', start: sreq.start, transferred: sreq.transferred, len: sreq.len });
+          rs.wakeCollector();
+        }
       },
     });
     ctx.slots.release();

@@ -1,0 +1,140 @@
+// Termination, pausing and wake-up rules of the read path (netfs-digest §2.4-2.6; behaviours 13,
+// 17, 20, 26, 27, 28), against a real Apache through the real fault proxy.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalBackend } from '../remote/local/backend.js';
+import { createWebdavBackend, type WebdavBackend } from '../remote/webdav/backend.js';
+import { startApache, type ApacheServer } from '../testing/apache.js';
+import { startFaultProxy, type FaultProxy } from '../testing/fault-proxy.js';
+import { BufferPool } from './buffer-pool.js';
+import { bvecqSlice } from './bvecq.js';
+import { createEngineContext } from './context.js';
+import { NetfsEngine } from './engine.js';
+import { SREQ } from './objects.js';
+import { terminateReadSubrequest } from './read-collect.js';
+import { ReadState } from './read-request.js';
+
+const MiB = 1024 * 1024;
+let apache: ApacheServer;
+let proxy: FaultProxy;
+let dir: string;
+const backends: WebdavBackend[] = [];
+
+function engine(opts: { rsize?: number; capacity?: number; perRequest?: number } = {}) {
+  const dav = createWebdavBackend({ url: proxy.url(), user: apache.user, password: apache.password });
+  backends.push(dav);
+  const pool = new BufferPool({ blockSize: 256 * 1024, capacity: opts.capacity ?? 16 * MiB });
+  return new NetfsEngine({ backend: dav, pool, limits: { rsize: opts.rsize ?? 64 * 1024, maxInFlightPerRequest: opts.perRequest ?? 4 }, pacer: { baseMs: 20, maxBackoffMs: 100 } });
+}
+
+const sink = { deliver() {} };
+
+beforeAll(async () => {
+  apache = await startApache();
+  proxy = await startFaultProxy({ target: apache.url });
+  dir = await mkdtemp(join(tmpdir(), 'netfs-rules-'));
+  await apache.writeFile('/small.bin', randomBytes(1 * MiB));
+  await apache.writeFile('/big.bin', randomBytes(64 * MiB));
+});
+afterEach(() => {
+  proxy.clearRules();
+  proxy.clearRequests();
+});
+afterAll(async () => {
+  await Promise.all(backends.map((b) => b.close()));
+  await proxy?.close();
+  await apache?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('termination rules, applied to a real subrequest of a real request', () => {
+  function oneSubrequest() {
+    const ctx = createEngineContext({ backend: createLocalBackend({ url: `file://${dir}` }), pool: new BufferPool({ blockSize: 64 * 1024, capacity: 1 * MiB }) });
+    const rs = new ReadState(ctx, { origin: 'read', path: '/x', start: 0, len: 1000, size: 1000, consumer: sink });
+    rs.chain.load(ctx.pool.alloc()!, { len: 1000 });
+    const sreq = rs.req.newSubrequest(0, 'DOWN', 0, 1000, bvecqSlice(rs.dispatch, 1000));
+    sreq.set(SREQ.IN_PROGRESS);
+    rs.inFlight = 1;
+    return { rs, sreq, ctx };
+  }
+
+  it('13: more data than asked for fails the subrequest, resets transferred to 0, and is not retried', () => {
+    const { rs, sreq, ctx } = oneSubrequest();
+    terminateReadSubrequest(rs, sreq, 0, { transferred: 1001, eof: false });
+    expect(sreq.has(SREQ.FAILED)).toBe(true);
+    expect(sreq.has(SREQ.NEED_RETRY)).toBe(false);
+    expect(sreq.transferred).toBe(0);
+    expect(ctx.trace.events().some((t) => t.what === '!TOOM')).toBe(true);
+  });
+
+  it('17: a short read with no progress and no EOF fails with "no data" and is not retried', () => {
+    const { rs, sreq, ctx } = oneSubrequest();
+    terminateReadSubrequest(rs, sreq, 0, { transferred: 0, eof: false });
+    expect(sreq.has(SREQ.FAILED)).toBe(true);
+    expect(sreq.has(SREQ.NEED_RETRY)).toBe(false);
+    expect(sreq.error?.message).toMatch(/no data/);
+    expect(ctx.stats.downOps.df).toBe(1);
+  });
+
+  it('16: a short read with progress and no EOF needs a retry for the rest', () => {
+    const { rs, sreq } = oneSubrequest();
+    terminateReadSubrequest(rs, sreq, 0, { transferred: 400, eof: false });
+    expect(sreq.has(SREQ.NEED_RETRY)).toBe(true);
+    expect(sreq.transferred).toBe(400);
+  });
+
+  it('14: a short read at EOF is a success (the tail is zero-filled by the collector)', () => {
+    const { rs, sreq } = oneSubrequest();
+    terminateReadSubrequest(rs, sreq, 0, { transferred: 400, eof: true });
+    expect(sreq.has(SREQ.HIT_EOF)).toBe(true);
+    expect(sreq.has(SREQ.FAILED) || sreq.has(SREQ.NEED_RETRY)).toBe(false);
+  });
+});
+
+describe('pausing, first error, wake-ups', () => {
+  it('20: a subrequest that needs a retry pauses issuing until the collector makes progress', async () => {
+    const e = engine({ rsize: 64 * 1024, perRequest: 2 });
+    proxy.addRule({ match: { method: 'GET', nth: 1 }, action: { kind: 'status', status: 503 } });
+    await e.read('/small.bin', { offset: 0, length: MiB, size: MiB, consumer: sink });
+    const t = e.trace().filter((x) => x.kind === 'rreq' || x.kind === 'sreq');
+    const paused = t.findIndex((x) => x.what === 'PAUSE');
+    const unpaused = t.findIndex((x, i) => i > paused && x.what === 'UNPAUSE');
+    expect(paused).toBeGreaterThan(-1);
+    expect(unpaused).toBeGreaterThan(paused);
+    expect(t.slice(paused, unpaused).filter((x) => x.what === 'ADD')).toEqual([]);
+  });
+
+  it('26: the request error is the first error; later ones never overwrite it', async () => {
+    const e = engine({ rsize: 64 * 1024, perRequest: 4 });
+    proxy.addRule({ match: { method: 'GET', nth: 1 }, action: { kind: 'status', status: 403 } });
+    proxy.addRule({ match: { method: 'GET' }, action: { kind: 'status', status: 404 } });
+    const err = await e.read('/small.bin', { offset: 0, length: MiB, size: MiB, consumer: sink }).catch((x: unknown) => x);
+    expect(err).toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('27: one 64 MiB download reporting progress per chunk wakes the collector at most 64 MiB / 256 KiB times', async () => {
+    const e = engine({ rsize: 64 * MiB, capacity: 128 * MiB, perRequest: 1 });
+    const out = await e.read('/big.bin', { offset: 0, length: 64 * MiB, size: 64 * MiB, consumer: sink });
+    const passes = e.trace().filter((t) => t.kind === 'collect' && t.rreq === out.request.debugId).length;
+    expect(passes).toBeGreaterThan(4);
+    expect(passes).toBeLessThanOrEqual(256 + 4);
+  });
+
+  it('28: completions behind an unfinished head cause no collection work', async () => {
+    const e = engine({ rsize: 256 * 1024, perRequest: 4 });
+    proxy.addRule({ match: { method: 'GET', nth: 1 }, action: { kind: 'delay', ms: 400 } });
+    const out = await e.read('/small.bin', { offset: 0, length: MiB, size: MiB, consumer: sink });
+    const t = e.trace().filter((x) => x.rreq === out.request.debugId);
+    // Until the head itself reports progress (PRGRS) or ends (TERM), nothing may be collected.
+    const headDone = t.findIndex((x) => x.kind === 'sreq' && x.sreq === 0 && (x.what === 'TERM' || x.what === 'PRGRS'));
+    const othersDone = t.filter((x, i) => i < headDone && x.kind === 'sreq' && x.sreq !== 0 && x.what === 'TERM');
+    expect(othersDone.length).toBe(3);
+    const firstOther = t.indexOf(othersDone[0]!);
+    // The only pass allowed in between is the one the issuer asks for when it has queued everything.
+    const window = t.slice(firstOther, headDone);
+    expect(window.filter((x) => x.kind === 'collect').length).toBeLessThanOrEqual(window.filter((x) => x.what === 'ALL-Q').length);
+  });
+});
