@@ -12,6 +12,7 @@ import { NetfsError } from '../api/errors.js';
 import type { Expected } from '../remote/backend.js';
 import type { CacheObjectIo } from './cache-api.js';
 import { createEngineContext, type EngineContext, type EngineOptions } from './context.js';
+import { NetfsEventStream, type NetfsSnapshot } from './events.js';
 import { FileSink } from './file-sink.js';
 import type { RequestListEntry } from './objects.js';
 import { netfsRead } from './read.js';
@@ -48,9 +49,16 @@ export interface RangeReadOptions {
 
 export class NetfsEngine {
   readonly ctx: EngineContext;
+  private readonly events: NetfsEventStream;
 
   constructor(options: EngineOptions) {
     this.ctx = createEngineContext(options);
+    this.events = new NetfsEventStream(this.ctx);
+  }
+
+  /** Coalesced snapshots of requests and counters, at most 10 a second; returns the unsubscribe. */
+  onSnapshot(listener: (s: NetfsSnapshot) => void): () => void {
+    return this.events.subscribe(listener);
   }
 
   async download(path: string, options: DownloadOptions): Promise<{ bytes: number; request: RequestListEntry }> {

@@ -177,7 +177,8 @@ async function issueDownload(
     return;
   }
   ctx.trace.add({ kind: 'sreq', rreq: req.debugId, sreq: sreq.index, source: 'DOWN', what: 'SUBMT', start: sreq.start + base, len: remaining });
-  const floor = ctx.limits.progressFloor;
+  // max(256 KiB, the front segment): one pool block per segment here (digest §2.6, scenario J).
+  const floor = Math.max(ctx.limits.progressFloor, ctx.pool.blockSize);
   try {
     const r = await ctx.backend.read(params.path, {
       offset: sreq.start + base,

@@ -123,6 +123,35 @@ describe('pausing, first error, wake-ups', () => {
     expect(passes).toBeLessThanOrEqual(256 + 4);
   });
 
+  it('J: with 2 MiB segments the collector wakes at most once per 2 MiB of progress', async () => {
+    const dav = createWebdavBackend({ url: proxy.url(), user: apache.user, password: apache.password });
+    backends.push(dav);
+    const e = new NetfsEngine({ backend: dav, pool: new BufferPool({ blockSize: 2 * MiB, capacity: 160 * MiB }), limits: { rsize: 64 * MiB, maxInFlightPerRequest: 1 } });
+    const out = await e.read('/big.bin', { offset: 0, length: 64 * MiB, size: 64 * MiB, consumer: sink });
+    const passes = e.trace().filter((t) => t.kind === 'collect' && t.rreq === out.request.debugId).length;
+    expect(passes).toBeLessThanOrEqual(32 + 4);
+  });
+
+  it('I: a server that sends 4097 bytes for a 4096-byte request fails the request; nothing past the buffer is written', async () => {
+    const { startReplayServer } = await import('../testing/replay-server.js');
+    const replay = await startReplayServer(async (_req, reply) =>
+      reply.send({ status: 206, headers: { 'content-range': 'bytes 0-4096/10000' }, body: Buffer.alloc(4097, 7) }),
+    );
+    const dav = createWebdavBackend({ url: replay.url });
+    backends.push(dav);
+    const pool = new BufferPool({ blockSize: 4096, capacity: 64 * 1024 });
+    const e = new NetfsEngine({ backend: dav, pool, limits: { rsize: 4096 } });
+    const got: number[] = [];
+    const err = await e
+      .read('/f', { offset: 0, length: 4096, size: 10000, consumer: { deliver: (_f, v) => void got.push(v.length) } })
+      .catch((x: unknown) => x);
+    await replay.close();
+    expect(err).toMatchObject({ code: 'TOO_LARGE' });
+    expect(got).toEqual([]);
+    expect(replay.requests).toHaveLength(1);
+    expect(pool.inUse).toBe(0);
+  });
+
   it('28: completions behind an unfinished head cause no collection work', async () => {
     const e = engine({ rsize: 256 * 1024, perRequest: 4 });
     proxy.addRule({ match: { method: 'GET', nth: 1 }, action: { kind: 'delay', ms: 400 } });

@@ -257,3 +257,24 @@ describe('the synced local copy as a third source', () => {
     expect(e.stats().downOps.DL).toBe(0);
   });
 });
+
+describe('the event stream for the app', () => {
+  it('coalesces: at most 10 snapshots a second however busy the engine is, with rising sequence numbers, ending idle', async () => {
+    const e = engine({ rsize: 64 * 1024 });
+    const snaps: Array<{ seq: number; t: number; live: number }> = [];
+    const off = e.onSnapshot((s) => snaps.push({ seq: s.seq, t: s.timeMs, live: s.requests.length }));
+    const t0 = Date.now();
+    for (let i = 0; i < 5; i++) await e.download('/big.bin', { size: files['big']!.length, target: join(dir, `ev${i}.out`) });
+    await new Promise((r) => setTimeout(r, 250));
+    off();
+    const seconds = (Date.now() - t0) / 1000;
+    expect(e.trace().length).toBeGreaterThan(100);
+    expect(snaps.length).toBeGreaterThan(1);
+    expect(snaps.length).toBeLessThanOrEqual(Math.ceil(seconds * 10) + 1);
+    for (let i = 1; i < snaps.length; i++) {
+      expect(snaps[i]!.seq).toBe(snaps[i - 1]!.seq + 1);
+      expect(snaps[i]!.t - snaps[i - 1]!.t).toBeGreaterThanOrEqual(95);
+    }
+    expect(snaps.at(-1)!.live).toBe(0);
+  });
+});
