@@ -6,6 +6,8 @@
  *   read(start, buffers)       -> cache subrequest (may fail: the engine refetches from the server)
  *   write(start, views)        -> cache write of whole granules; errors never fail the request
  *   collectWrite(start, len)   -> a contiguous run of cache writes is done: commit its metadata
+ *   invalidate(reason)         -> drop the object's content (a cache write failed other than for
+ *                                 space, the upload its bytes were for failed, an unbuffered write)
  */
 export interface OccupancyExtent {
   start: number;
@@ -26,4 +28,13 @@ export interface CacheObjectIo {
   write(start: number, views: readonly Uint8Array[]): Promise<void>;
   /** A contiguous run [start, start+len) of writes has finished: make it visible to readers. */
   collectWrite(start: number, len: number): Promise<void>;
+  /**
+   * Throw the object's content away (fscache_invalidate): later reads miss until it is written
+   * again. The engine calls it after a cache write error that was not "no space" (behaviour
+   * 47), when an upload whose bytes it cached fails, and before an unbuffered write (54).
+   */
+  invalidate(reason: CacheInvalidateReason): Promise<void>;
 }
+
+/** Why the engine invalidated a cache object. */
+export type CacheInvalidateReason = 'write-error' | 'upload-failed' | 'unbuffered-write';

@@ -37,6 +37,7 @@ export const SREQ = {
   COPY_TO_CACHE: 1 << 5,
   CANCELLED: 1 << 6,
   RETRYING: 1 << 7,
+  CLEAR_TAIL: 1 << 8,
 } as const;
 
 /** Request flags (digest §1.5). */
@@ -49,6 +50,12 @@ export const RREQ = {
   SHORT_TRANSFER: 1 << 5,
   NO_RANGES: 1 << 6,
   CACHE_WITHDRAWN: 1 << 7,
+  /** Write path: stream 1 stopped for this request after a cache write error (digest §3.3). */
+  CACHE_STOP: 1 << 8,
+  /** Write path: that error was not "no space": the cache object is invalidated at the end (47). */
+  CACHE_ERROR: 1 << 9,
+  /** Write path: stream 0 (the server) is in use (digest §3.2 step 2). */
+  UPLOAD_TO_SERVER: 1 << 10,
 } as const;
 
 let nextDebugId = 1;

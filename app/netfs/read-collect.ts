@@ -25,9 +25,10 @@ import { bvecqPosAdvance, bvecqRange } from './bvecq.js';
 import { RREQ, SREQ, type NetfsSubrequest } from './objects.js';
 import type { ReadState } from './read-request.js';
 import { retryReads } from './read-retry.js';
-import { skipViews } from './waits.js';
+import { skipViews, takeViews } from './waits.js';
 
-type Result = { transferred: number; eof: boolean } | { error: unknown };
+/** A source's answer: bytes placed, and why it stopped short (end of file, or the rest is known zeros). */
+type Result = { transferred: number; eof: boolean; clearTail?: boolean } | { error: unknown };
 
 function asNetfsError(e: unknown, what: string): NetfsError {
   if (isNetfsError(e)) return e as NetfsError;
@@ -93,6 +94,10 @@ export function terminateReadSubrequest(rs: ReadState, sreq: NetfsSubrequest, ba
       if (result.eof) {
         sreq.set(SREQ.HIT_EOF);
         trace('EOF');
+      } else if (result.clearTail === true) {
+        // The source says the rest of its slice is zeros (behaviour 15): like EOF, but not the end.
+        sreq.set(SREQ.CLEAR_TAIL);
+        trace('CLEAR');
       } else if (result.transferred > 0) {
         sreq.set(SREQ.NEED_RETRY);
         trace('PARTR');
@@ -141,7 +146,7 @@ export async function collectReads(rs: ReadState): Promise<void> {
   while (stream.length > 0) {
     const front = stream[0]!;
     const inFlight = front.has(SREQ.IN_PROGRESS);
-    if (!req.has(RREQ.FAILED) && !front.has(SREQ.FAILED) && front.transferred > 0) {
+    if (!req.has(RREQ.FAILED) && !req.has(RREQ.SHORT_TRANSFER) && !front.has(SREQ.FAILED) && front.transferred > 0) {
       const landed = front.start + front.transferred;
       if (landed > rs.collectedTo) {
         await deliverUpTo(rs, landed);
@@ -161,14 +166,26 @@ export async function collectReads(rs: ReadState): Promise<void> {
       break;
     }
     if (front.transferred < front.len && front.has(SREQ.HIT_EOF)) {
-      // Short at end of file (behaviour 14): zero the tail and count it; remember where EOF was.
       const at = front.start + front.transferred;
       if (rs.shortAt === null && at < rs.params.size) rs.shortAt = at;
+    }
+    if (front.transferred < front.len && (front.has(SREQ.HIT_EOF) || front.has(SREQ.CLEAR_TAIL))) {
+      if (req.origin === 'unbuffered-read' && front.has(SREQ.HIT_EOF)) {
+        // DIO semantics (behaviour 24): the read ends short here; nothing after it counts.
+        req.transferred += front.transferred;
+        req.set(RREQ.SHORT_TRANSFER);
+        stream.shift();
+        consume(rs, front);
+        progressed = true;
+        continue;
+      }
+      // Short at end of file or with a clear tail (behaviours 14, 15): zero the tail and count it.
       for (const v of skipViews(front.slice!.views, front.transferred)) v.fill(0);
       front.transferred = front.len;
       await deliverUpTo(rs, front.end);
     }
     if (!req.has(RREQ.SHORT_TRANSFER)) req.transferred += front.transferred;
+    if (front.has(SREQ.COPY_TO_CACHE)) await copyToCache(rs, front);
     stream.shift();
     consume(rs, front);
     progressed = true;
@@ -192,6 +209,42 @@ export async function collectReads(rs: ReadState): Promise<void> {
   if (req.has(RREQ.ALL_QUEUED) && stream.length === 0) {
     ctx.trace.add({ kind: 'rreq', rreq: req.debugId, what: 'DONE' });
     rs.done.resolve();
+  }
+}
+
+/**
+ * Downloaded bytes go to the cache from the same buffers (the subrequest's slice still pins them),
+ * in whole cache blocks: the unaligned head is skipped, a partial tail block is written only when
+ * it ends at EOF (behaviour 48). A cache write error never fails the read: later copies of this
+ * request are skipped and the object is invalidated at the end unless it was "no space" (47).
+ */
+async function copyToCache(rs: ReadState, sreq: NetfsSubrequest): Promise<void> {
+  const cache = rs.params.cache;
+  if (cache === undefined || rs.cacheState !== 'ok') return;
+  const { ctx, req } = rs;
+  const b = cache.blockSize;
+  const start = Math.ceil(sreq.start / b) * b;
+  const dataEnd = sreq.start + sreq.transferred;
+  const end = dataEnd >= rs.params.size ? Math.min(dataEnd, rs.params.size) : Math.floor(dataEnd / b) * b;
+  ctx.stats.caWrOps.WR++;
+  if (end <= start) {
+    ctx.stats.fscache.io.mis++;
+    ctx.stats.caWrOps.ws++;
+    return;
+  }
+  const views = takeViews(skipViews(sreq.slice!.views, start - sreq.start), end - start);
+  ctx.trace.add({ kind: 'sreq', rreq: req.debugId, sreq: sreq.index, source: 'WRIT', what: 'CA-WR', start, len: end - start });
+  try {
+    await cache.write(start, views);
+    await cache.collectWrite(start, end - start);
+    ctx.stats.caWrOps.ws++;
+    ctx.stats.fscache.io.wr++;
+  } catch (e) {
+    ctx.stats.caWrOps.wf++;
+    const code = (e as { code?: unknown }).code;
+    rs.cacheState = code === 'INSUFFICIENT_STORAGE' || code === 'ENOSPC' || code === 'ENOBUFS' ? 'no-space' : 'failed';
+    if (rs.cacheState === 'no-space') ctx.stats.fscache.noSpace.nwr++;
+    ctx.trace.add({ kind: 'sreq', rreq: req.debugId, sreq: sreq.index, source: 'WRIT', what: 'CA-NW', error: String(code ?? 'IO'), note: (e as Error).message });
   }
 }
 

@@ -32,6 +32,7 @@ async function nextTile(rs: ReadState, pos: number, extents: OccupancyExtent[], 
   const { params, ctx } = rs;
   const end = rs.req.end;
   const cache = params.cache;
+  while (extents.length > 0 && extents[0]!.end <= pos) extents.shift();
   if (cache !== undefined && !cacheDone.value && extents.length === 0 && pos < rs.limit) {
     const found = await cache.queryOccupancy(pos, end);
     // Trim inward to the cache's granularity (behaviour 5): partial blocks come from the server.

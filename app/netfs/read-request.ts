@@ -69,6 +69,8 @@ export class ReadState {
   /** Where a server said EOF before `size`, if it did. */
   shortAt: number | null = null;
   local: FileHandle | null = null;
+  /** Copy-to-cache health for this request: a failed cache write stops further copies. */
+  cacheState: 'ok' | 'failed' | 'no-space' = 'ok';
   /** Resolved when the collector clears PAUSE (issuer waits on it). */
   private unpause = deferred<void>();
   wakeCollector: () => void = () => {};

@@ -13,8 +13,8 @@ import { BufferPool } from './buffer-pool.js';
 import { bvecqSlice } from './bvecq.js';
 import { createEngineContext } from './context.js';
 import { NetfsEngine } from './engine.js';
-import { SREQ } from './objects.js';
-import { terminateReadSubrequest } from './read-collect.js';
+import { RREQ, SREQ } from './objects.js';
+import { collectReads, terminateReadSubrequest } from './read-collect.js';
 import { ReadState } from './read-request.js';
 
 const MiB = 1024 * 1024;
@@ -86,6 +86,32 @@ describe('termination rules, applied to a real subrequest of a real request', ()
     expect(sreq.transferred).toBe(400);
   });
 
+  it('15: a short read flagged clear-tail is zero-filled and counted like EOF, without being EOF', async () => {
+    const got: Buffer[] = [];
+    const ctx = createEngineContext({ backend: createLocalBackend({ url: `file://${dir}` }), pool: new BufferPool({ blockSize: 64 * 1024, capacity: 1 * MiB }) });
+    const rs = new ReadState(ctx, { origin: 'read', path: '/x', start: 0, len: 1000, size: 5000, consumer: { deliver: (_f, v) => void got.push(...v.map((x) => Buffer.from(x))) } });
+    rs.chain.load(ctx.pool.alloc()!, { len: 1000 });
+    const sreq = rs.req.newSubrequest(0, 'DOWN', 0, 1000, bvecqSlice(rs.dispatch, 1000));
+    sreq.slice!.views[0]!.fill(9, 0, 400);
+    sreq.slice!.views[0]!.fill(7, 400);
+    sreq.set(SREQ.IN_PROGRESS);
+    rs.inFlight = 1;
+    rs.req.set(RREQ.ALL_QUEUED);
+    terminateReadSubrequest(rs, sreq, 0, { transferred: 400, eof: false, clearTail: true });
+    expect(sreq.has(SREQ.CLEAR_TAIL) && !sreq.has(SREQ.NEED_RETRY) && !sreq.has(SREQ.FAILED)).toBe(true);
+    await collectReads(rs);
+    const all = Buffer.concat(got);
+    expect(all.length).toBe(1000);
+    expect(all.subarray(0, 400).every((b) => b === 9)).toBe(true);
+    expect(all.subarray(400).every((b) => b === 0)).toBe(true);
+    expect(rs.req.transferred).toBe(1000);
+    expect(rs.shortAt).toBeNull();
+    rs.dispatch.detach();
+    rs.collectPos.detach();
+    rs.chain.release();
+    expect(ctx.pool.inUse).toBe(0);
+  });
+
   it('14: a short read at EOF is a success (the tail is zero-filled by the collector)', () => {
     const { rs, sreq } = oneSubrequest();
     terminateReadSubrequest(rs, sreq, 0, { transferred: 400, eof: true });
@@ -105,6 +131,30 @@ describe('pausing, first error, wake-ups', () => {
     expect(paused).toBeGreaterThan(-1);
     expect(unpaused).toBeGreaterThan(paused);
     expect(t.slice(paused, unpaused).filter((x) => x.what === 'ADD')).toEqual([]);
+  });
+
+  it('25: when the issuer fails part way the request fails, even though every submitted subrequest succeeded', async () => {
+    const e = engine({ rsize: 64 * 1024 });
+    let queries = 0;
+    const brokenCache = {
+      blockSize: 4096,
+      granule: 65536,
+      async queryOccupancy(start: number) {
+        if (++queries > 1) throw new Error('cache index unreadable');
+        return [{ start, end: start + 65536, type: 'ZERO' as const }];
+      },
+      async read(): Promise<number> {
+        throw new Error('not reached');
+      },
+      async write() {},
+      async collectWrite() {},
+      async invalidate() {},
+    };
+    const err = await e.read('/small.bin', { offset: 0, length: MiB, size: MiB, consumer: sink, cache: brokenCache }).catch((x: unknown) => x);
+    expect(err).toMatchObject({ code: 'IO', message: expect.stringMatching(/cache index unreadable/) });
+    const t = e.trace();
+    expect(t.filter((x) => x.what === 'ADD')).toHaveLength(1);
+    expect(t.some((x) => x.what === 'FAIL')).toBe(false);
   });
 
   it('26: the request error is the first error; later ones never overwrite it', async () => {

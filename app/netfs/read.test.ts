@@ -245,6 +245,18 @@ describe('change, cancellation and failure', () => {
   });
 });
 
+describe('unbuffered reads (DIO semantics)', () => {
+  it('24: a short read at EOF ends the read short; nothing after it is counted or zero-filled', async () => {
+    await apache.writeFile('/shrunk-ur.bin', Buffer.from('0123456789'));
+    const e = engine({ rsize: 4 });
+    const c = collector(0);
+    const out = await e.read('/shrunk-ur.bin', { offset: 0, length: 20, size: 20, consumer: c.consumer, unbuffered: true });
+    expect(out.transferred).toBe(10);
+    expect(c.bytes().toString()).toBe('0123456789');
+    expect(out.request.origin).toBe('UR');
+  });
+});
+
 describe('the synced local copy as a third source', () => {
   it('reads from the local copy with no server I/O', async () => {
     const local = join(dir, 'local-copy.bin');

@@ -16,7 +16,7 @@ import type { EngineContext } from './context.js';
 import { RREQ } from './objects.js';
 import { collectReads } from './read-collect.js';
 import { issueReads } from './read-issue.js';
-import { type ReadOutcome, type ReadParams, ReadState } from './read-request.js';
+import { type ReadConsumer, type ReadOutcome, type ReadParams, ReadState } from './read-request.js';
 import { Waker } from './waits.js';
 
 const COUNTER = { download: 'RA', read: 'RF', 'unbuffered-read': 'DR' } as const;
@@ -39,6 +39,7 @@ async function runOnce(ctx: EngineContext, params: ReadParams): Promise<{ rs: Re
       await rs.done.promise;
     }
   } finally {
+    if (rs.cacheState === 'failed') await params.cache?.invalidate('write-error').catch(() => {});
     req.clear(RREQ.IN_PROGRESS);
     rs.dispatch.detach();
     rs.collectPos.detach();
@@ -51,37 +52,51 @@ async function runOnce(ctx: EngineContext, params: ReadParams): Promise<{ rs: Re
   return { rs };
 }
 
+/** Passes on only the bytes in [start, end) of what a wider request delivers. */
+export function windowConsumer(consumer: ReadConsumer, start: number, end: number): ReadConsumer {
+  return {
+    deliver: async (fpos, views) => {
+      let at = fpos;
+      const mine: Uint8Array[] = [];
+      for (const v of views) {
+        const a = Math.max(at, start);
+        const b = Math.min(at + v.length, end);
+        if (b > a) mine.push(v.subarray(a - at, b - at));
+        at += v.length;
+      }
+      if (mine.length > 0) await consumer.deliver(Math.max(fpos, start), mine);
+    },
+  };
+}
+
 export async function netfsRead(ctx: EngineContext, params: ReadParams): Promise<ReadOutcome> {
+  const cache = params.cache;
+  if (cache !== undefined && params.origin !== 'unbuffered-read' && params.len > 0) {
+    // With a cache, reads are widened to its granules (DESIGN §5); the caller sees only its range.
+    const g = cache.granule;
+    const start = Math.floor(params.start / g) * g;
+    const end = Math.min(params.size, Math.ceil((params.start + params.len) / g) * g);
+    if (start !== params.start || end !== params.start + params.len) {
+      const out = await netfsRead(ctx, { ...params, start, len: end - start, consumer: windowConsumer(params.consumer, params.start, params.start + params.len) });
+      return { ...out, transferred: Math.min(params.len, Math.max(0, out.transferred - (params.start - start))) };
+    }
+  }
   let { rs } = await runOnce(ctx, params);
   if (rs.req.has(RREQ.NO_RANGES) && rs.req.error?.code === 'TOO_LARGE') {
     // The server ignores Range: redo once as a single GET from 0 (the consumer sees only its range).
     if (params.size > ctx.limits.maxNoRangesBytes) {
       throw new NetfsError('UNSUPPORTED', `${params.path}: the server ignores Range and the file (${params.size} bytes) is larger than can be read whole (${ctx.limits.maxNoRangesBytes} bytes)`);
     }
-    const wanted = { start: params.start, end: params.start + params.len };
-    const whole: ReadParams = {
-      ...params,
-      start: 0,
-      len: params.size,
-      consumer: {
-        deliver: async (fpos, views) => {
-          let at = fpos;
-          const mine: Uint8Array[] = [];
-          for (const v of views) {
-            const a = Math.max(at, wanted.start);
-            const b = Math.min(at + v.length, wanted.end);
-            if (b > a) mine.push(v.subarray(a - at, b - at));
-            at += v.length;
-          }
-          if (mine.length > 0) await params.consumer.deliver(Math.max(fpos, wanted.start), mine);
-        },
-      },
-    };
+    const whole: ReadParams = { ...params, start: 0, len: params.size, consumer: windowConsumer(params.consumer, params.start, params.start + params.len) };
     ({ rs } = await runOnce(ctx, { ...whole, rsize: Math.max(ctx.limits.rsize, params.size) }));
     if (rs.req.error === null) {
       return { transferred: params.len, shortAt: rs.shortAt, request: rs.req.describe() };
     }
   }
   if (rs.req.error !== null) throw rs.req.error;
+  if (rs.req.submitted < rs.req.len && !rs.req.has(RREQ.SHORT_TRANSFER)) {
+    // The issuer did not cover the whole range (behaviour 25): never a silent short success.
+    throw new NetfsError('IO', `read ${params.path}: only ${rs.req.submitted} of ${rs.req.len} bytes were issued`);
+  }
   return { transferred: rs.req.transferred, shortAt: rs.shortAt, request: rs.req.describe() };
 }
