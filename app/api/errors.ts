@@ -10,8 +10,6 @@
  *
  * What each code means to the user (and what happens next):
  */
-import { z } from 'zod';
-
 export const ERROR_CODES = [
   /** The path does not exist on the server (404, 410) or on disk (ENOENT). */
   'NOT_FOUND',
@@ -51,16 +49,13 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-export const errorCodeSchema = z.enum(ERROR_CODES);
-
-/** The serialisable form of an error, as it crosses a process boundary. */
-export const errorShapeSchema = z.object({
-  code: errorCodeSchema,
-  message: z.string(),
-  retryAfterMs: z.number().int().nonnegative().optional(),
-  status: z.number().int().optional(),
-});
-export type ErrorShape = z.infer<typeof errorShapeSchema>;
+/** The serialisable form of an error, as it crosses a process boundary (schema: error-schema.ts). */
+export interface ErrorShape {
+  code: ErrorCode;
+  message: string;
+  retryAfterMs?: number;
+  status?: number;
+}
 
 export interface NetfsErrorOptions {
   /** How long the server asked us to wait before trying again. */

@@ -4,14 +4,20 @@
  * stream pipes, no copies), with the flush spread over the transfer — an fdatasync of what is
  * already written every `syncEvery` bytes, so the final fsync has little left to do.
  *
- *   deliver(fpos, views) -> pwritev(fd, views, fpos) (looped on short writes)
+ *   deliver(fpos, views) -> pwritev(fd, ≤512 KiB of views, pos) × up to 4 at once (looped on
+ *                           short writes): one big write costs far more system time than several
+ *                           smaller concurrent ones on these machines (measured by npm run bench)
  *                           every syncEvery bytes: fdatasync in the background (one at a time)
  *   finish(size)         -> wait for it, truncate to size, fsync, close
  *   discard()            -> close and unlink (nothing partial is left under any name)
  */
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { NetfsError } from '../api/errors.js';
-import { skipViews } from './waits.js';
+import { skipViews, takeViews } from './waits.js';
+
+/** Bytes per positional write, and how many run at once. */
+const WRITE_CHUNK = 512 * 1024;
+const WRITES_IN_FLIGHT = 4;
 import type { ReadConsumer } from './read-request.js';
 
 export interface FileSinkOptions {
@@ -43,23 +49,29 @@ export class FileSink implements ReadConsumer {
 
   async deliver(fpos: number, views: readonly Uint8Array[]): Promise<void> {
     if (this.syncError !== null) throw this.mapError(this.syncError);
-    let rest = views as Uint8Array[];
-    let pos = fpos;
     let total = 0;
     for (const v of views) total += v.length;
+    // Positional writes of at most WRITE_CHUNK bytes, several at once (libuv's pool has four
+    // threads): large single writes cost far more system time here than several small ones.
+    const chunks: Array<{ pos: number; views: Uint8Array[]; len: number }> = [];
+    for (let off = 0; off < total; off += WRITE_CHUNK) {
+      const len = Math.min(WRITE_CHUNK, total - off);
+      chunks.push({ pos: fpos + off, views: takeViews(skipViews(views, off), len), len });
+    }
     try {
-      while (total > 0) {
-        const { bytesWritten } = await this.fh.writev(rest, pos);
-        if (bytesWritten <= 0) throw new NetfsError('IO', `${this.path}: write made no progress`);
-        total -= bytesWritten;
-        pos += bytesWritten;
-        this.written += bytesWritten;
-        this.sinceSync += bytesWritten;
-        if (total > 0) rest = skipViews(rest, bytesWritten);
-      }
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < chunks.length) {
+          const c = chunks[next++]!;
+          await this.writeAll(c.pos, c.views, c.len);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(WRITES_IN_FLIGHT, chunks.length) }, worker));
     } catch (e) {
       throw this.mapError(e);
     }
+    this.written += total;
+    this.sinceSync += total;
     if (this.syncEvery > 0 && this.sinceSync >= this.syncEvery && this.syncing === null) {
       this.sinceSync = 0;
       this.syncing = this.fh.datasync().then(
@@ -71,6 +83,19 @@ export class FileSink implements ReadConsumer {
           this.syncing = null;
         },
       );
+    }
+  }
+
+  private async writeAll(pos: number, views: Uint8Array[], len: number): Promise<void> {
+    let rest = views;
+    let left = len;
+    let at = pos;
+    while (left > 0) {
+      const { bytesWritten } = await this.fh.writev(rest, at);
+      if (bytesWritten <= 0) throw new NetfsError('IO', `${this.path}: write made no progress`);
+      left -= bytesWritten;
+      at += bytesWritten;
+      if (left > 0) rest = skipViews(rest, bytesWritten);
     }
   }
 
