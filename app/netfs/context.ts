@@ -1,6 +1,7 @@
 /**
  * What every engine phase shares: the backend (stream 0's target), the buffer pool, the pacer,
- * the counters, the trace, the limits and the live request list. One per engine.
+ * the counters, the trace, the limits, the live request list and the per-file writeback locks.
+ * One per engine.
  */
 import type { RemoteBackend } from '../remote/backend.js';
 import { BufferPool } from './buffer-pool.js';
@@ -9,6 +10,7 @@ import { Pacer, type PacerOptions } from './pacer.js';
 import { newNetfsStats, type NetfsStats } from './stats.js';
 import { Trace } from './trace.js';
 import { Mutex, Semaphore } from './waits.js';
+import { WritebackLocks } from './write-locks.js';
 
 export interface EngineLimits {
   /** Largest server read subrequest (default 8 MiB). */
@@ -23,6 +25,12 @@ export interface EngineLimits {
   maxRetries: number;
   /** Largest file read whole from a server that ignores Range (it must fit in half the pool). */
   maxNoRangesBytes: number;
+  /**
+   * Largest write subrequest (default 8 MiB, at most half the pool): an upload's window of its
+   * one PUT, an unbuffered write's ranged write, a cache write; also how far an upload reads
+   * its local file ahead of its slowest stream (behaviour 44).
+   */
+  wsize: number;
 }
 
 export interface EngineOptions {
@@ -48,20 +56,24 @@ export interface EngineContext {
   readonly live: Set<NetfsRequest>;
   /** Origins found not to honour Range. */
   readonly noRanges: Set<string>;
+  /** One writeback per file at a time (behaviour 39). */
+  readonly wbLocks: WritebackLocks;
 }
 
 export function createEngineContext(options: EngineOptions): EngineContext {
-  const pool = options.pool ?? new BufferPool();
+  const pool = options.pool ?? new BufferPool({ capacity: 32 * 1024 * 1024 });
   const limits: EngineLimits = {
-    rsize: 8 * 1024 * 1024,
+    rsize: 4 * 1024 * 1024,
     maxInFlightPerRequest: 4,
     maxInFlight: 16,
     progressFloor: 256 * 1024,
     maxRetries: 3,
     maxNoRangesBytes: Math.floor(pool.capacity / 2),
+    wsize: 8 * 1024 * 1024,
     ...options.limits,
   };
   if (limits.rsize > pool.capacity / 2) limits.rsize = Math.max(pool.blockSize, Math.floor(pool.capacity / 2 / pool.blockSize) * pool.blockSize);
+  if (limits.wsize > pool.capacity / 2) limits.wsize = Math.max(pool.blockSize, Math.floor(pool.capacity / 2 / pool.blockSize) * pool.blockSize);
   return {
     backend: options.backend,
     pool,
@@ -73,5 +85,6 @@ export function createEngineContext(options: EngineOptions): EngineContext {
     allocLock: new Mutex(),
     live: new Set(),
     noRanges: new Set(),
+    wbLocks: new WritebackLocks(),
   };
 }

@@ -4,21 +4,30 @@
  *   NetfsEngine
  *     download(path → file)   origin download (RA): whole file, durable (fsync), nothing left on failure
  *     read(path, range → consumer)  origin read (RP) or unbuffered read (UR)
+ *     upload(path ← local file)     origin upload (WB): one PUT, + the cache stream; one per file at a time
+ *     unbufferedWrite(path, offset, bytes)  origin unbuffered write (UW): ranged writes in strict sequence
  *     stats() / formatStats() / requests() / trace()     /proc/fs/netfs-style observability
- *
- * Uploads (write-issue / write-collect / write-retry) join here with the write path.
  */
 import { NetfsError } from '../api/errors.js';
 import type { Expected } from '../remote/backend.js';
 import type { CacheObjectIo } from './cache-api.js';
 import { createEngineContext, type EngineContext, type EngineOptions } from './context.js';
 import { NetfsEventStream, type NetfsSnapshot } from './events.js';
+import { netfsUnbufferedWrite, type UnbufferedWriteOutcome, type UnbufferedWriteParams } from './direct-write.js';
 import { FileSink } from './file-sink.js';
 import type { RequestListEntry } from './objects.js';
 import { netfsRead } from './read.js';
 import type { ReadConsumer, ReadOutcome } from './read-request.js';
 import { formatNetfsStats, type NetfsStats } from './stats.js';
 import type { TraceEvent } from './trace.js';
+import { netfsUpload } from './upload.js';
+import type { UploadOutcome, UploadParams } from './write-request.js';
+
+/** engine.upload's options: the local file, the precondition, optionally the expected size, mtime, cache. */
+export type UploadOptions = Omit<UploadParams, 'path'>;
+
+/** engine.unbufferedWrite's options. */
+export type UnbufferedWriteOptions = Omit<UnbufferedWriteParams, 'path'>;
 
 export interface DownloadOptions {
   /** The size the listing gave. */
@@ -103,6 +112,24 @@ export class NetfsEngine {
       ...(options.localCopy === undefined ? {} : { localCopy: options.localCopy }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
+  }
+
+  /**
+   * Streams `localFile` into one PUT of `remotePath` through the buffer chain (and into `cache`
+   * in whole blocks). Fails if the local file changes meanwhile; retries a TRANSIENT failure of
+   * the PUT from byte 0 at most maxRetries times; 412 is CHANGED_ON_SERVER. One upload per path
+   * at a time: `opportunistic` ones skip instead of waiting.
+   */
+  upload(remotePath: string, options: UploadOptions): Promise<UploadOutcome> {
+    return netfsUpload(this.ctx, { ...options, path: remotePath });
+  }
+
+  /**
+   * Writes `data` at `offset` into the existing remote file with ranged writes in strict
+   * sequence; UNSUPPORTED where the backend has no writeRange (plain WebDAV).
+   */
+  unbufferedWrite(path: string, options: UnbufferedWriteOptions): Promise<UnbufferedWriteOutcome> {
+    return netfsUnbufferedWrite(this.ctx, { ...options, path });
   }
 
   stats(): NetfsStats {

@@ -46,12 +46,13 @@ async function nextTile(rs: ReadState, pos: number, extents: OccupancyExtent[], 
   }
   while (extents.length > 0 && extents[0]!.end <= pos) extents.shift();
   const first = extents[0];
-  if (first !== undefined && pos >= first.start) {
-    return { source: first.type === 'DATA' ? 'READ' : 'ZERO', len: Math.min(first.end, end) - pos, copyToCache: false };
-  }
-  if (pos >= rs.limit) return { source: 'ZERO', len: end - pos, copyToCache: false };
-  const bound = Math.min(rs.limit, end, first?.start ?? Infinity);
+  // Every tile is bounded by rsize, whatever its source: a subrequest's buffer must fit the pool.
   const rsize = params.rsize ?? ctx.limits.rsize;
+  if (first !== undefined && pos >= first.start) {
+    return { source: first.type === 'DATA' ? 'READ' : 'ZERO', len: Math.min(first.end, end, pos + rsize) - pos, copyToCache: false };
+  }
+  if (pos >= rs.limit) return { source: 'ZERO', len: Math.min(end - pos, rsize), copyToCache: false };
+  const bound = Math.min(rs.limit, end, first?.start ?? Infinity);
   if (params.localCopy !== undefined) return { source: 'LOCL', len: Math.min(bound - pos, rsize), copyToCache: false };
   return { source: 'DOWN', len: Math.min(bound - pos, rsize), copyToCache: cache !== undefined };
 }

@@ -72,6 +72,24 @@ export interface WriteOptions {
   onProgress?: (sent: number) => void;
 }
 
+/** A ranged write into an existing file (RemoteBackend.writeRange). */
+export interface WriteRangeOptions {
+  /** Where the first byte goes; at most the file's current size (no holes). */
+  offset: number;
+  /** The exact number of bytes `source` yields. */
+  length: number;
+  /** The bytes, in order. Chunks stay the caller's: a backend must not keep them after yielding. */
+  source: AsyncIterable<Uint8Array>;
+  signal?: AbortSignal;
+  /** Called as bytes are written, with the running total. */
+  onProgress?: (written: number) => void;
+}
+
+export interface WriteRangeResult {
+  /** Bytes written and made durable; fewer than `length` is a short write the caller may resume. */
+  written: number;
+}
+
 export interface WriteResult {
   etag: string | null;
   etagStrength: EtagStrength;
@@ -105,6 +123,13 @@ export interface RemoteBackend {
   list(path: string, options?: { signal?: AbortSignal }): Promise<ListResult>;
   read(path: string, options: ReadOptions): Promise<ReadResult>;
   write(path: string, options: WriteOptions): Promise<WriteResult>;
+  /**
+   * Ranged write into an existing file; backends that cannot (plain WebDAV: no standard ranged
+   * PUT) leave it undefined, and the engine's unbuffered writes fail there with UNSUPPORTED.
+   * The bytes are durable when it resolves. A failure part-way carries the bytes already
+   * written in the error's `transferred`. Not atomic: a reader may see part of it.
+   */
+  writeRange?(path: string, options: WriteRangeOptions): Promise<WriteRangeResult>;
   /** Creates one folder; the parent must exist (CONFLICT otherwise); an existing one fails with CONFLICT. */
   mkdir(path: string, options?: { signal?: AbortSignal }): Promise<void>;
   move(from: string, to: string, options?: MoveOptions): Promise<void>;

@@ -23,12 +23,17 @@ export interface AccessLogEntry {
   ifNoneMatch: string | null;
 }
 
+/** Apache writes `"` and `\` in logged headers as `\"` and `\\`, and odd bytes as `\xHH`: undo that. */
+export function unescapeLogField(value: string): string {
+  return value.replace(/\\(x[0-9a-fA-F]{2}|.)/g, (_m, e: string) => (e.length === 3 ? String.fromCharCode(parseInt(e.slice(1), 16)) : e));
+}
+
 export function parseAccessLog(text: string): AccessLogEntry[] {
   const entries: AccessLogEntry[] = [];
   for (const line of text.split('\n')) {
     const f = line.split('\t');
     if (f.length < 9) continue;
-    const header = (i: number): string | null => (f[i] === '-' || f[i] === undefined ? null : f[i]);
+    const header = (i: number): string | null => (f[i] === '-' || f[i] === undefined ? null : unescapeLogField(f[i]));
     const request = f.slice(8).join('\t');
     const firstSpace = request.indexOf(' ');
     const lastSpace = request.lastIndexOf(' ');

@@ -8,14 +8,17 @@
  *                            | every call: one AbortSignal = caller's signal + close()
  *      +---------+---------+-+-------+--------+---------+----------+
  *    list.ts  list.ts   read.ts  write.ts  mkdir.ts  move.ts  delete.ts  probe.ts
- *    (stat)   (list)                                                    (capabilities, cached)
+ *    (stat)   (list)             write-range.ts (writeRange:            (capabilities, cached)
+ *                                 in place, for unbuffered writes)
  *
  * close(): in-flight operations are cancelled (CANCELLED; a write not yet committed removes its
  * temp file) and awaited; every later call fails with CANCELLED; closing again is a no-op.
  * See README.md for the guarantees.
  */
 import type { Capabilities, ListResult, RemoteEntry } from '../../api/remote.js';
-import type { DeleteOptions, MoveOptions, ReadOptions, ReadResult, RemoteBackend, WriteOptions, WriteResult } from '../backend.js';
+import type {
+  DeleteOptions, MoveOptions, ReadOptions, ReadResult, RemoteBackend, WriteOptions, WriteRangeOptions, WriteRangeResult, WriteResult,
+} from '../backend.js';
 import type { LocalContext } from './context.js';
 import { deleteEntry } from './delete.js';
 import { pathError } from './errors.js';
@@ -27,6 +30,7 @@ import { probeCapabilities } from './probe.js';
 import { readRange } from './read.js';
 import { normaliseRoot, originOf, rootFromUrl } from './root-url.js';
 import { writeFile } from './write.js';
+import { writeRangeInPlace } from './write-range.js';
 
 export interface LocalBackendOptions {
   /** `file:///abs/path` of the folder that is the remote's root. */
@@ -71,6 +75,11 @@ export class LocalBackend implements RemoteBackend {
 
   write(path: string, options: WriteOptions): Promise<WriteResult> {
     return this.#run('write', path, options.signal, (signal) => writeFile(this.#ctx, path, { ...options, signal }));
+  }
+
+  /** Positional writes into the existing file, fsynced before it resolves (write-range.ts). */
+  writeRange(path: string, options: WriteRangeOptions): Promise<WriteRangeResult> {
+    return this.#run('write range', path, options.signal, (signal) => writeRangeInPlace(this.#ctx, path, { ...options, signal }));
   }
 
   mkdir(path: string, options: { signal?: AbortSignal } = {}): Promise<void> {
