@@ -57,11 +57,17 @@ export class Pacer {
     return this.origins.get(origin)?.quietUntil ?? 0;
   }
 
-  /** Waits until the origin may be contacted. */
+  /**
+   * Waits until the origin may be contacted; a wait longer than the engine accepts fails at once
+   * as TRANSIENT with retryAfterMs (the caller reschedules instead of sitting on it).
+   */
   async ready(origin: string, signal?: AbortSignal): Promise<void> {
     for (;;) {
       const wait = this.quietUntil(origin) - Date.now();
       if (wait <= 0) return;
+      if (wait > this.maxWaitMs) {
+        throw new NetfsError('TRANSIENT', `${origin} asked for quiet for another ${Math.round(wait / 1000)} s`, { retryAfterMs: wait });
+      }
       try {
         await sleep(wait, undefined, signal === undefined ? {} : { signal });
       } catch {

@@ -135,6 +135,15 @@ describe('F8: no request reaches the server before its Retry-After', () => {
     expect(err).toMatchObject({ code: 'TRANSIENT', retryAfterMs: 3_600_000 });
     expect(Date.now() - t0).toBeLessThan(3000);
     expect(e.ctx.pacer.quietUntil(e.ctx.backend.origin)).toBeGreaterThan(Date.now() + 3_000_000);
+    // The next request to that server is not sent, nor left waiting for an hour: it fails at once.
+    proxy.clearRules();
+    proxy.clearRequests();
+    const t1 = Date.now();
+    const again = await download(e, 'f3.bin').catch((x: unknown) => x);
+    expect(again).toMatchObject({ code: 'TRANSIENT' });
+    expect((again as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(3_000_000);
+    expect(Date.now() - t1).toBeLessThan(3000);
+    expect(proxy.requests).toHaveLength(0);
   });
 });
 

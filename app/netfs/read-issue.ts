@@ -13,6 +13,7 @@
  * pool is the backpressure onto the sockets), then the subrequest gets its slice of the chain
  * and is issued; at most maxInFlightPerRequest are in flight per request, maxInFlight overall.
  */
+import { open } from 'node:fs/promises';
 import { NetfsError } from '../api/errors.js';
 import { bvecqSlice } from './bvecq.js';
 import type { OccupancyExtent } from './cache-api.js';
@@ -207,7 +208,6 @@ async function issueDownload(
 }
 
 async function readLocal(rs: ReadState, position: number, views: Uint8Array[]): Promise<{ transferred: number; eof: boolean }> {
-  const { open } = await import('node:fs/promises');
   rs.local ??= await open(rs.params.localCopy!, 'r');
   let total = 0;
   let pos = position;
