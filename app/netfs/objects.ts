@@ -60,8 +60,21 @@ export const RREQ = {
 
 let nextDebugId = 1;
 
-export class NetfsSubrequest {
-  flags: number = 0;
+/** A bit set of SREQ or RREQ flags. */
+class Flagged {
+  flags = 0;
+  has(flag: number): boolean {
+    return (this.flags & flag) !== 0;
+  }
+  set(flag: number): void {
+    this.flags |= flag;
+  }
+  clear(flag: number): void {
+    this.flags &= ~flag;
+  }
+}
+
+export class NetfsSubrequest extends Flagged {
   transferred = 0;
   error: NetfsError | null = null;
   /** Times this subrequest has been re-issued. */
@@ -77,17 +90,10 @@ export class NetfsSubrequest {
     readonly start: number,
     public len: number,
     public slice: BvecqSlice | null,
-  ) {}
+  ) {
+    super();
+  }
 
-  has(flag: number): boolean {
-    return (this.flags & flag) !== 0;
-  }
-  set(flag: number): void {
-    this.flags |= flag;
-  }
-  clear(flag: number): void {
-    this.flags &= ~flag;
-  }
   get end(): number {
     return this.start + this.len;
   }
@@ -108,10 +114,10 @@ export interface RequestListEntry {
   subrequests: Array<{ index: number; source: NetfsSource; start: number; len: number; transferred: number; flags: number; retryCount: number; error: string | null }>;
 }
 
-export class NetfsRequest {
+export class NetfsRequest extends Flagged {
   readonly debugId = nextDebugId++;
   readonly startedAtMs = Date.now();
-  flags: number = RREQ.IN_PROGRESS;
+  override flags: number = RREQ.IN_PROGRESS;
   /** Bytes covered by issued subrequests, from `start`. */
   submitted = 0;
   /** Bytes consumed by the collector (DIO semantics: up to and including the first short one). */
@@ -129,7 +135,9 @@ export class NetfsRequest {
     readonly path: string,
     readonly start: number,
     public len: number,
-  ) {}
+  ) {
+    super();
+  }
 
   newSubrequest(stream: 0 | 1, source: NetfsSource, start: number, len: number, slice: BvecqSlice | null): NetfsSubrequest {
     const s = new NetfsSubrequest(this, this.nextIndex++, stream, source, start, len, slice);
@@ -137,15 +145,6 @@ export class NetfsRequest {
     return s;
   }
 
-  has(flag: number): boolean {
-    return (this.flags & flag) !== 0;
-  }
-  set(flag: number): void {
-    this.flags |= flag;
-  }
-  clear(flag: number): void {
-    this.flags &= ~flag;
-  }
 
   /** Keep the first error only (behaviour 26). */
   fail(error: NetfsError): void {

@@ -14,7 +14,24 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isNetfsError } from '../../api/errors.js';
 import type { Capabilities } from '../../api/remote.js';
+import type { DavServer } from '../../testing/dav-server.js';
 import type { RemoteBackend } from '../backend.js';
+import { createWebdavBackend } from '../webdav/backend.js';
+
+/** A conformance target over a real WebDAV server of the harness (Apache, rclone serve). */
+export function davTarget(server: DavServer): ConformanceTarget {
+  const backend = createWebdavBackend({ url: server.url, user: server.user, password: server.password });
+  return {
+    backend,
+    writeBehind: async (path, data) => {
+      await server.writeFile(path, data);
+    },
+    close: async () => {
+      await backend.close();
+      await server.stop();
+    },
+  };
+}
 
 export interface ConformanceTarget {
   backend: RemoteBackend;
