@@ -6,7 +6,14 @@
  *     backend.writeRange missing (plain WebDAV) ............ UNSUPPORTED, nothing sent
  *     writeback lock of the path (an upload of it in progress finishes first)
  *     cache object given: invalidated first (behaviour 54)
- *     chain over the caller's memory (disposal 'none': no pool, no copy)
+ *     extraction (the pinning of the caller's pages; §2.10, §4.5 C, behaviour 56):
+ *       data = Uint8Array ..... a chain over the caller's memory (disposal 'none': no pool, no copy)
+ *       data = { file, fileOffset?, length } .... pread into pool blocks of the chain
+ *                               (direct-source.ts), ALL of it before the first ranged write:
+ *         all obtained ........ the write as asked
+ *         a prefix, then an error or the source's end ... a SHORT write of exactly that prefix:
+ *                               request len = obtained, `short` says why (EXTRACT-SHORT)
+ *         nothing, or no memory (or cancelled) ..... fails; every pool block is back
  *     loop:  k = one subrequest covering everything remaining, at most wsize
  *            issue k ──> backend.writeRange(offset, views) ──> terminate k
  *              done ........... collect k (transferred += len, consume), then k+1 (behaviour 52)
@@ -15,10 +22,11 @@
  *                               when there is no hook (behaviour 53, scenario A); at most
  *                               maxRetries times, then its last error (62)
  *              FAILED ......... stop: the request fails with that error
- *     -> { written, request }: written = bytes collected (all of them on success)
+ *     -> { written, short, request }: written = bytes collected (all obtained on success)
  *
  * Only stream 0 exists. Subrequest k+1 is created only after k was collected: never two ranged
- * writes of one request in flight, so a failure leaves a clean prefix written.
+ * writes of one request in flight, so a failure leaves a clean prefix written. A consumed
+ * subrequest gives its pool blocks back at once.
  */
 import { NetfsError } from '../api/errors.js';
 import { Bvecq, bvecqSlice } from './bvecq.js';
@@ -28,14 +36,20 @@ import { NetfsRequest, RREQ, SREQ, type NetfsSubrequest, type RequestListEntry }
 import { skipViews } from './waits.js';
 import { terminateWriteSubrequest, type WriteResultOrError } from './write-collect.js';
 import { asNetfsError } from './write-request.js';
+import { checkFileRegion, extractFileRegion, isFileRegion, type FileRegion, type ShortExtraction } from './direct-source.js';
 import { retryDirectWrite, type RenegotiateHook } from './write-retry.js';
 
 export interface UnbufferedWriteParams {
   path: string;
   /** Where the first byte goes in the existing remote file. */
   offset: number;
-  /** The bytes; the caller's memory, used in place (not copied) and not kept afterwards. */
-  data: Uint8Array;
+  /**
+   * The bytes: the caller's memory (used in place, not copied, not kept afterwards), or a region
+   * of a local file, read into pool blocks before anything is sent (at most half the pool).
+   */
+  data: Uint8Array | FileRegion;
+  /** A file region's extraction waits at most this long for pool blocks (default 10 s). */
+  memoryWaitMs?: number;
   signal?: AbortSignal;
   /** Called before a subrequest is re-issued (the fs's retry_request); optional (scenario A). */
   renegotiate?: RenegotiateHook;
@@ -44,31 +58,41 @@ export interface UnbufferedWriteParams {
 }
 
 export interface UnbufferedWriteOutcome {
+  /** Bytes written: all of them, or with `short` the prefix the extraction obtained. */
   written: number;
+  /** Set when a file region could be read only in part: the write was short (digest §4.5 C). */
+  short: ShortExtraction | null;
   request: RequestListEntry;
 }
 
 export async function netfsUnbufferedWrite(ctx: EngineContext, params: UnbufferedWriteParams): Promise<UnbufferedWriteOutcome> {
   const { path, offset, data } = params;
+  const what = `unbuffered write of ${path}`;
   const writeRange = ctx.backend.writeRange?.bind(ctx.backend);
   if (writeRange === undefined) {
-    throw new NetfsError('UNSUPPORTED', `unbuffered write of ${path}: the ${ctx.backend.kind} backend cannot write a range into an existing file (WebDAV has no standard ranged PUT)`);
+    throw new NetfsError('UNSUPPORTED', `${what}: the ${ctx.backend.kind} backend cannot write a range into an existing file (WebDAV has no standard ranged PUT)`);
   }
-  if (!Number.isSafeInteger(offset) || offset < 0) throw new NetfsError('INVALID_ARGUMENT', `unbuffered write of ${path}: bad offset ${offset}`);
-  if (!(data instanceof Uint8Array)) throw new NetfsError('INVALID_ARGUMENT', `unbuffered write of ${path}: data must be a Uint8Array`);
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new NetfsError('INVALID_ARGUMENT', `${what}: bad offset ${offset}`);
+  if (isFileRegion(data)) checkFileRegion(data, what);
+  else if (!(data instanceof Uint8Array)) throw new NetfsError('INVALID_ARGUMENT', `${what}: data must be a Uint8Array or a { file, fileOffset?, length } region`);
+  const wait = params.memoryWaitMs;
+  if (wait !== undefined && !(Number.isFinite(wait) && wait >= 0)) throw new NetfsError('INVALID_ARGUMENT', `${what}: bad memoryWaitMs ${String(wait)}`);
+  const requested = data.length;
+  if (!Number.isSafeInteger(offset + requested)) throw new NetfsError('INVALID_ARGUMENT', `${what}: the write ends out of range`);
 
   const release = await ctx.wbLocks.lock(path, params.signal);
-  const req = new NetfsRequest('unbuffered-write', path, offset, data.length);
+  const req = new NetfsRequest('unbuffered-write', path, offset, requested);
   const abort = new AbortController();
-  const onAbort = (): void => abort.abort(new NetfsError('CANCELLED', `unbuffered write of ${path}: cancelled`));
+  const onAbort = (): void => abort.abort(new NetfsError('CANCELLED', `${what}: cancelled`));
   if (params.signal?.aborted === true) onAbort();
   else params.signal?.addEventListener('abort', onAbort, { once: true });
-  const chain = new Bvecq({ fpos: offset });
+  const chain = new Bvecq({ pool: ctx.pool, fpos: offset });
   const dispatch = chain.pos();
   ctx.live.add(req);
   ctx.stats.objs.rr++;
   ctx.stats.writes.DW++;
-  ctx.trace.add({ kind: 'rreq', rreq: req.debugId, what: 'NEW', start: offset, len: data.length, note: `unbuffered-write ${path}` });
+  ctx.trace.add({ kind: 'rreq', rreq: req.debugId, what: 'NEW', start: offset, len: requested, note: `unbuffered-write ${path}` });
+  let short: ShortExtraction | null = null;
   try {
     if (params.cache !== undefined) {
       ctx.stats.fscache.invals.n++;
@@ -78,11 +102,31 @@ export async function netfsUnbufferedWrite(ctx: EngineContext, params: Unbuffere
         ctx.trace.add({ kind: 'failure', rreq: req.debugId, what: 'INVAL-CACHE', error: error.code, note: error.message });
       });
     }
-    if (data.length > 0) chain.load(data, { disposal: 'none' });
+    if (data instanceof Uint8Array) {
+      if (data.length > 0) chain.load(data, { disposal: 'none' });
+    } else {
+      const got = await extractFileRegion(ctx, chain, data, {
+        signal: abort.signal,
+        what,
+        ...(params.memoryWaitMs === undefined ? {} : { memoryWaitMs: params.memoryWaitMs }),
+      }).catch((e: unknown) => {
+        // Nothing obtained, no memory, or cancelled: the write fails; no pool block is kept.
+        const error = asNetfsError(e, what);
+        ctx.trace.add({ kind: 'failure', rreq: req.debugId, what: 'EXTRACT', error: error.code, note: error.message });
+        throw error;
+      });
+      ctx.trace.add({ kind: 'rreq', rreq: req.debugId, what: 'EXTRACT', start: offset, len: got.obtained, note: `${data.file} @${data.fileOffset ?? 0}` });
+      if (got.short !== null) {
+        // A short DIO for what was obtained (the fix of scenario C): the request follows.
+        short = got.short;
+        req.len = got.obtained;
+        ctx.trace.add({ kind: 'rreq', rreq: req.debugId, what: 'EXTRACT-SHORT', start: offset, len: got.obtained, error: short.error.code, note: short.error.message });
+      }
+    }
     chain.release();
     req.set(RREQ.UPLOAD_TO_SERVER);
     let pos = offset;
-    const end = offset + data.length;
+    const end = req.end;
     while (pos < end) {
       if (abort.signal.aborted) throw abort.signal.reason as NetfsError;
       // One subrequest for everything remaining, trimmed to wsize (the issue contract).
@@ -107,9 +151,9 @@ export async function netfsUnbufferedWrite(ctx: EngineContext, params: Unbuffere
       consume(ctx, req, sreq);
     }
     ctx.trace.add({ kind: 'rreq', rreq: req.debugId, what: 'DONE' });
-    return { written: req.transferred, request: req.describe() };
+    return { written: req.transferred, short, request: req.describe() };
   } catch (e) {
-    const error = asNetfsError(e, `unbuffered write of ${path}`);
+    const error = asNetfsError(e, what);
     req.fail(error);
     throw error;
   } finally {

@@ -5,7 +5,9 @@
  *     download(path → file)   origin download (RA): whole file, durable (fsync), nothing left on failure
  *     read(path, range → consumer)  origin read (RP) or unbuffered read (UR)
  *     upload(path ← local file)     origin upload (WB): one PUT, + the cache stream; one per file at a time
- *     unbufferedWrite(path, offset, bytes)  origin unbuffered write (UW): ranged writes in strict sequence
+ *     unbufferedWrite(path, offset, bytes | file region)  origin unbuffered write (UW): ranged writes
+ *                                   in strict sequence; a file region is read into the pool first
+ *                                   and written short if it could be read only in part
  *     stats() / formatStats() / requests() / trace()     /proc/fs/netfs-style observability
  */
 import { NetfsError } from '../api/errors.js';
@@ -126,7 +128,11 @@ export class NetfsEngine {
 
   /**
    * Writes `data` at `offset` into the existing remote file with ranged writes in strict
-   * sequence; UNSUPPORTED where the backend has no writeRange (plain WebDAV).
+   * sequence; UNSUPPORTED where the backend has no writeRange (plain WebDAV). `data` is the
+   * caller's memory or a `{ file, fileOffset?, length }` region of a local file, read into pool
+   * blocks before anything is sent: when only a prefix of it can be read (an I/O error, the
+   * file ends early) that prefix is written and `short` says why; when nothing can be read, or
+   * the pool cannot lend the memory, the write fails (digest §4.5 C, behaviour 56).
    */
   unbufferedWrite(path: string, options: UnbufferedWriteOptions): Promise<UnbufferedWriteOutcome> {
     return netfsUnbufferedWrite(this.ctx, { ...options, path });

@@ -1,0 +1,28 @@
+/**
+ * Helpers for the cache tests: a fresh cache folder on the real disk, patterned bytes, and a
+ * whole-range read.
+ *
+ *   tempCacheDir() -> /tmp/netfs-cache-XXXX   (removed by the returned cleanup)
+ *   pattern(len, seed) -> bytes that differ per seed and per offset
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CacheObjectIo } from '../netfs/cache-api.js';
+
+export async function tempCacheDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'netfs-cache-'));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export function pattern(len: number, seed: number): Uint8Array {
+  const out = new Uint8Array(len);
+  for (let i = 0; i < len; i++) out[i] = (i * 31 + seed * 17 + (i >> 8)) & 0xff;
+  return out;
+}
+
+export async function readRange(obj: CacheObjectIo, start: number, len: number): Promise<Uint8Array> {
+  const buf = new Uint8Array(len);
+  await obj.read(start, [buf]);
+  return buf;
+}
