@@ -35,6 +35,11 @@ export interface BaseEntry {
   localSize: number;
   localMtimeMs: number;
   localIno: number;
+  /**
+   * How the row was recorded: 'online-only' rows have no local file (their local fields are 0),
+   * so a missing local file is expected, not a delete. Absent means 'synced'.
+   */
+  placement?: Placement;
 }
 
 export type LocalTree = ReadonlyMap<string, LocalEntry>;

@@ -287,13 +287,13 @@ export class WebdavBackend implements RemoteBackend {
     const { length } = options;
     if (!Number.isSafeInteger(length) || length < 0) throw new NetfsError('INVALID_ARGUMENT', `write ${path}: bad length ${length}`);
     const what = `PUT ${path}`;
-    if (options.precondition.kind === 'match') await this.recheck(path, options.precondition, what, options.signal);
+    const precondition = options.precondition.kind === 'match' ? await this.recheck(path, options.precondition, what, options.signal) : options.precondition;
     let sourceError: NetfsError | null = null;
     const counted = countBytes(options.source, length, what, options.onProgress, (e) => (sourceError = e));
     const headers: Record<string, string> = {
       'content-length': String(length),
       'content-type': 'application/octet-stream',
-      ...conditionHeaders(options.precondition),
+      ...conditionHeaders(precondition),
     };
     // Nextcloud and ownCloud keep this as the file's modification time; other servers ignore it.
     if (options.mtimeMs !== undefined) headers['x-oc-mtime'] = String(Math.floor(options.mtimeMs / 1000));
@@ -320,10 +320,15 @@ export class WebdavBackend implements RemoteBackend {
 
   /**
    * Where the expected version has no strong ETag to send, look first: the ETag (weakly),
-   * size and date must still be the ones expected. If-Unmodified-Since then guards the rest.
+   * size and date must still be the ones expected. Returns the precondition to send: If-Match
+   * with the tag the server gives now when it has turned strong (Apache marks a tag weak for a
+   * second after a change, then strong: the check above proved it is the expected version).
+   * Without a strong tag nothing more is sent: Apache's mod_dav fails If-Unmodified-Since on
+   * PUT and DELETE even for an unmodified file (it compares with the time of the request), so
+   * the check above is the guard then; the sync layer re-checks after the change too.
    */
-  private async recheck(path: string, expected: Expected, what: string, signal?: AbortSignal): Promise<void> {
-    if (etagStrength(expected.etag) === 'strong') return;
+  private async recheck(path: string, expected: Precondition & { kind: 'match' }, what: string, signal?: AbortSignal): Promise<Precondition> {
+    if (etagStrength(expected.etag) === 'strong') return expected;
     let now: RemoteEntry;
     try {
       now = await this.stat(path, signal === undefined ? {} : { signal });
@@ -336,6 +341,8 @@ export class WebdavBackend implements RemoteBackend {
       (expected.size != null && now.size !== expected.size) ||
       (expected.mtimeMs != null && now.mtimeMs !== null && Math.abs(now.mtimeMs - expected.mtimeMs) >= 1000);
     if (differs) throw new NetfsError('PRECONDITION_FAILED', `${what}: the file changed on the server (ETag, size or date differ)`, { status: 412 });
+    if (expected.etag !== null && now.etagStrength === 'strong' && now.etag !== null) return { ...expected, etag: now.etag };
+    return { kind: 'none' };
   }
 
   // ---- namespace -----------------------------------------------------------------------
@@ -359,11 +366,11 @@ export class WebdavBackend implements RemoteBackend {
     if (src.length === 0 || dst.length === 0) throw new NetfsError('INVALID_ARGUMENT', `${what}: cannot move the root`);
     if (dst.length > src.length && src.every((s, i) => dst[i] === s)) throw new NetfsError('CONFLICT', `${what}: into its own subtree`);
     const p = options.precondition;
-    if (p?.kind === 'match') await this.recheck(from, p, what, options.signal);
+    const sent = p?.kind === 'match' ? await this.recheck(from, p, what, options.signal) : p;
     const headers: Record<string, string> = {
       destination: toUrl(this.root, dst, false).href,
       overwrite: options.overwrite === true ? 'T' : 'F',
-      ...conditionHeaders(p),
+      ...conditionHeaders(sent),
     };
     try {
       await this.request('MOVE', toUrl(this.root, src, false), { headers, signal: options.signal, what, consumer: () => expectStatus([201, 204], what, ERROR_BODY_BYTES) });
@@ -387,9 +394,9 @@ export class WebdavBackend implements RemoteBackend {
     const what = `DELETE ${path}`;
     if (parseRemotePath(path).length === 0) throw new NetfsError('INVALID_ARGUMENT', `${what}: refusing to delete the root`);
     const p = options.precondition;
-    if (p?.kind === 'match') await this.recheck(path, p, what, options.signal);
+    const sent = p?.kind === 'match' ? await this.recheck(path, p, what, options.signal) : p;
     const r = await this.request('DELETE', this.url(path), {
-      headers: conditionHeaders(p),
+      headers: conditionHeaders(sent),
       signal: options.signal,
       what,
       consumer: () => expectStatus([200, 204, 207], what, this.limits.maxListingBytes),

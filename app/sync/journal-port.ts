@@ -1,0 +1,59 @@
+/**
+ * The journal as a pass sees it (PassJournal): base rows, placements, backoff, and what
+ * propagation records.
+ *
+ *   Journal (SQLite) --journalPort()--> PassJournal --> runPass / propagate
+ */
+import type { RemoteEntry } from '../api/remote.js';
+import type { Journal } from './journal.js';
+import type { PassJournal } from './pass.js';
+
+export function journalPort(journal: Journal, now: () => number = Date.now): PassJournal {
+  return {
+    base: () => journal.base(),
+    placementOf: journal.placements(),
+    waiting(nowMs) {
+      const out = new Map<string, { nextRetryMs: number; localSize: number | null; localMtimeMs: number | null }>();
+      for (const f of journal.failures()) {
+        if (f.nextRetryMs <= nowMs) continue;
+        const row = journal.entry(f.path);
+        // A local edit after the failure retries at once: the file's mtime is then newer than
+        // the failure, which localChangedSince sees as a different local version.
+        out.set(f.path, { nextRetryMs: f.nextRetryMs, localSize: row?.localSize ?? null, localMtimeMs: Math.min(row?.localMtimeMs ?? f.lastFailedMs, f.lastFailedMs) });
+      }
+      return out;
+    },
+    syncedFileCount: () => {
+      let n = 0;
+      for (const e of journal.base().values()) if (e.kind === 'file' && (e.placement ?? 'synced') === 'synced') n++;
+      return n;
+    },
+    recordSynced: (entries) => {
+      journal.recordSynced(entries);
+      journal.clearPending(entries.map((e) => e.path));
+    },
+    recordOnlineOnly: (entries: readonly RemoteEntry[]) =>
+      journal.recordSynced(
+        entries.map((r) => ({
+          path: r.path,
+          kind: r.kind,
+          etag: r.etag,
+          remoteSize: r.size,
+          remoteMtimeMs: r.mtimeMs,
+          localSize: 0,
+          localMtimeMs: 0,
+          localIno: 0,
+          placement: 'online-only' as const,
+        })),
+      ),
+    forget: (paths) => {
+      for (const p of paths) journal.forgetTree(p);
+      journal.clearPending(paths);
+    },
+    recordFailure: (path, error) => {
+      journal.recordFailure(path, error, now());
+    },
+    clearFailure: (path) => journal.clearFailure(path),
+    addConflict: (c) => journal.addConflict({ ...c, createdMs: now() }),
+  };
+}

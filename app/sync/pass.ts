@@ -1,0 +1,150 @@
+/**
+ * One sync pass (DESIGN §6):
+ *
+ *   root present? (marker) ─┐
+ *   discoverRemote ─────────┼─> plan(base, local, remote) ─> hold? ──yes, no --yes──> PassReport{held}
+ *   scanLocal ──────────────┤        │                         │
+ *   journal.base() ─────────┘        │                      dry run ───────────────> PassReport{plan}
+ *                                    v
+ *                     drop actions waiting in backoff (a local edit retries at once)
+ *                                    v
+ *                          propagate (journal rows as it goes)
+ *
+ * Nothing is planned from a discovery that failed (F5): the error reaches the caller.
+ */
+import type { RemoteBackend } from '../remote/backend.js';
+import type { Capabilities, RemoteEntry } from '../api/remote.js';
+import type { NetfsEngine } from '../netfs/engine.js';
+import { discoverRemote, type RemoteProblem } from './discover-remote.js';
+import { scanLocal } from './discover-local.js';
+import type { Action, BaseTree, Hold, LocalTree, Plan, PlacementOf, RemoteTree } from './model.js';
+import { plan } from './plan.js';
+import { propagate, type PropagateResult } from './propagate.js';
+import type { DownloadPort, JournalPort, TrashPort } from './propagate-context.js';
+import { rootPresent, writeRootMarker } from './state-folder.js';
+
+/** What the pass needs from the journal beyond what propagation records. */
+export interface PassJournal extends JournalPort {
+  base(): BaseTree;
+  placementOf: PlacementOf;
+  /** Paths whose last attempt failed and whose next retry is later than `nowMs`, with the local version then. */
+  waiting(nowMs: number): ReadonlyMap<string, { nextRetryMs: number; localSize: number | null; localMtimeMs: number | null }>;
+  /** How many synced files the journal holds. */
+  syncedFileCount(): number;
+}
+
+export interface PassOptions {
+  root: string;
+  accountId: string;
+  backend: RemoteBackend;
+  engine: NetfsEngine;
+  caps: Capabilities;
+  journal: PassJournal;
+  trash: TrashPort;
+  downloads: DownloadPort;
+  isIgnored: (path: string, kind: 'file' | 'folder') => boolean;
+  transfers: number;
+  /** Carry out a held plan (`sync --yes`). */
+  confirmed: boolean;
+  dryRun: boolean;
+  signal?: AbortSignal;
+  now?: () => Date;
+  log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface PassReport {
+  plan: Plan;
+  /** The plan is held and was not carried out (exit 4). */
+  held: Hold | null;
+  /** Actions left out because their item waits in backoff. */
+  waiting: { path: string; nextRetryMs: number }[];
+  result: PropagateResult | null;
+  remoteProblems: RemoteProblem[];
+  remoteFailures: { path: string; code: string; message: string }[];
+  localProblems: { path: string; message: string }[];
+  propfinds: number;
+}
+
+function localChangedSince(local: LocalTree, path: string, w: { localSize: number | null; localMtimeMs: number | null }): boolean {
+  const now = local.get(path);
+  if (now === undefined) return w.localSize !== null;
+  return now.size !== w.localSize || now.mtimeMs !== w.localMtimeMs;
+}
+
+/** The remote tree without what the ignore rules leave out (an ignored folder's subtree too). */
+function withoutIgnored(tree: RemoteTree, isIgnored: (path: string, kind: 'file' | 'folder') => boolean): RemoteTree {
+  const ignoredFolders: string[] = [];
+  for (const e of tree.values()) if (e.kind === 'folder' && isIgnored(e.path, 'folder')) ignoredFolders.push(e.path);
+  const out = new Map<string, RemoteEntry>();
+  for (const [path, e] of tree) {
+    if (isIgnored(path, e.kind)) continue;
+    if (ignoredFolders.some((f) => path.startsWith(`${f}/`))) continue;
+    out.set(path, e);
+  }
+  return out;
+}
+
+export async function runPass(o: PassOptions): Promise<PassReport> {
+  const now = o.now ?? (() => new Date());
+  const base = o.journal.base();
+  const synced = o.journal.syncedFileCount();
+  let markerPresent = await rootPresent(o.root);
+  if (!markerPresent && synced === 0 && !o.dryRun) {
+    // First pass (or an account with nothing synced yet): the root is ours to mark.
+    await writeRootMarker(o.root, o.accountId).catch(() => undefined);
+    markerPresent = await rootPresent(o.root);
+  }
+  const remote = await discoverRemote(o.backend, { capabilities: o.caps, ...(o.signal === undefined ? {} : { signal: o.signal }) });
+  const local = await scanLocal(o.root, { ignore: o.isIgnored, ...(o.signal === undefined ? {} : { signal: o.signal }) });
+  const remoteTree = withoutIgnored(remote.tree, o.isIgnored);
+  const localRootMissing = local.rootMissing || (!markerPresent && synced > 0);
+  const blind = {
+    remoteFolders: remote.blind.remoteFolders,
+    remotePaths: remote.blind.remotePaths,
+    localPaths: local.blindPaths,
+  };
+  const thePlan = plan(base, localRootMissing ? new Map() : local.tree, remoteTree, { placementOf: o.journal.placementOf, blind, localRootMissing });
+  const report: PassReport = {
+    plan: thePlan,
+    held: null,
+    waiting: [],
+    result: null,
+    remoteProblems: remote.problems,
+    remoteFailures: remote.failures.map((f) => ({ path: f.path, code: f.code, message: f.message })),
+    localProblems: local.problems.map((p) => ({ path: p.path, message: p.message })),
+    propfinds: remote.propfinds,
+  };
+  if (thePlan.hold !== null && (!o.confirmed || local.rootMissing)) {
+    report.held = thePlan.hold;
+    o.log('warn', 'plan held until confirmed', { reason: thePlan.hold.reason, message: thePlan.hold.message });
+    return report;
+  }
+  if (o.dryRun) return report;
+  const waiting = o.journal.waiting(now().getTime());
+  const runnable: Action[] = [];
+  for (const a of thePlan.actions) {
+    const w = waiting.get(a.path);
+    if (w !== undefined && !localChangedSince(local.tree, a.path, w)) {
+      report.waiting.push({ path: a.path, nextRetryMs: w.nextRetryMs });
+      continue;
+    }
+    runnable.push(a);
+  }
+  report.result = await propagate(
+    {
+      root: o.root,
+      backend: o.backend,
+      engine: o.engine,
+      caps: o.caps,
+      journal: o.journal,
+      trash: o.trash,
+      downloads: o.downloads,
+      now,
+      log: o.log,
+      ...(o.signal === undefined ? {} : { signal: o.signal }),
+    },
+    runnable,
+    o.transfers,
+  );
+  return report;
+}

@@ -1,0 +1,202 @@
+/**
+ * Everything one state folder runs on, opened together and closed together.
+ *
+ *   SyncSession.open(state, { engine: true, lock: true })        `sync`, `serve`
+ *     state folder -> engine lock (one engine per state folder) -> journal (moved aside if
+ *     corrupt) -> log -> backend (throttled by the bandwidth settings) -> netfs engine
+ *     -> staged downloads (leftovers cleaned) -> trash (entries over 30 days purged)
+ *   SyncSession.open(state, { engine: false })                   `status`, `ls`, `conflicts` …
+ *     state folder -> journal (a corrupt one is reported, not moved: the engine owns it)
+ *
+ *   session.pass({ confirmed, dryRun })  one sync pass (pass.ts)
+ */
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { NetfsError, isNetfsError } from '../api/errors.js';
+import type { Capabilities } from '../api/remote.js';
+import { NetfsEngine } from '../netfs/engine.js';
+import type { RemoteBackend } from '../remote/backend.js';
+import { cachedCapabilities } from './capabilities-cache.js';
+import { StagedDownloads } from './download-staged.js';
+import { IgnoreRules } from './ignore.js';
+import { Journal } from './journal.js';
+import { journalPort } from './journal-port.js';
+import { EngineLock } from './lock.js';
+import { openLog } from './log.js';
+import { saveLastPass } from './last-pass.js';
+import { runPass, type PassReport } from './pass.js';
+import { openRemote } from './remote-of.js';
+import { openStateFolder, type StateFolder } from './state-folder.js';
+import { throttledBackend, rsizeFor } from './throttled-backend.js';
+import { TokenBucket } from './token-bucket.js';
+import { Trash } from './trash.js';
+
+export interface SessionOptions {
+  /** Open the backend and the engine (and take the engine lock, unless `lock` is false). */
+  engine: boolean;
+  /** With `engine`: take the engine lock (default true). `read` runs an engine beside a running sync without it. */
+  lock?: boolean;
+  /** Clock (tests). */
+  now?: () => Date;
+}
+
+/** What a server is assumed to do before it could be probed: nothing that was not seen. */
+const LEAST_CAPABILITIES: Capabilities = {
+  ranges: false,
+  etags: 'none',
+  davClasses: [],
+  ifMatchOnPut: false,
+  ifNoneMatchOnPut: false,
+  ifMatchOnDelete: false,
+  folderEtagsPropagate: false,
+  depthInfinity: false,
+  notes: ['not probed yet: the server could not be reached'],
+};
+
+interface EngineParts {
+  lock: EngineLock | null;
+  backend: RemoteBackend;
+  engine: NetfsEngine;
+  caps: Capabilities;
+  downloads: StagedDownloads;
+  down: TokenBucket;
+  up: TokenBucket;
+}
+
+export class SyncSession {
+  readonly state: StateFolder;
+  readonly journal: Journal;
+  readonly log: Logger;
+  readonly trash: Trash;
+  readonly now: () => Date;
+  #parts: EngineParts | null;
+
+  private constructor(state: StateFolder, journal: Journal, log: Logger, parts: EngineParts | null, now: () => Date) {
+    this.state = state;
+    this.journal = journal;
+    this.log = log;
+    this.trash = new Trash(state.dir, journal);
+    this.#parts = parts;
+    this.now = now;
+  }
+
+  static async open(stateDir: string, options: SessionOptions): Promise<SyncSession> {
+    const state = await openStateFolder(stateDir);
+    const now = options.now ?? (() => new Date());
+    const lock = options.engine && options.lock !== false ? EngineLock.acquire(state.dir) : null;
+    let journal: Journal | null = null;
+    let backend: RemoteBackend | null = null;
+    try {
+      journal = Journal.open(state.journalFile, { onCorrupt: options.engine ? 'move-aside' : 'throw' });
+      const log = openLog({ dir: state.logsDir, secrets: state.password === null ? [] : [state.password] });
+      if (journal.openReport.reset !== null) {
+        log.warn({ movedTo: journal.openReport.reset.movedTo, reason: journal.openReport.reset.reason }, 'journal was corrupt: moved aside, starting fresh (every path compared again, nothing deleted)');
+      }
+      if (!options.engine) return new SyncSession(state, journal, log, null, now);
+      const settings = journal.settings();
+      const down = new TokenBucket(settings.bandwidthDownBytesPerSec);
+      const up = new TokenBucket(settings.bandwidthUpBytesPerSec);
+      const inner = await openRemote({ remote: state.account.remote, user: state.account.user, password: state.password, ca: state.account.ca });
+      backend = inner;
+      const caps = await cachedCapabilities(state.dir, state.account.remote, inner).catch((e: unknown) => {
+        // Offline with nothing probed yet: assume the least (every precondition re-checked).
+        if (isNetfsError(e) && e.code === 'UNREACHABLE') return LEAST_CAPABILITIES;
+        throw e;
+      });
+      const limited = settings.bandwidthDownBytesPerSec > 0 || settings.bandwidthUpBytesPerSec > 0;
+      const engine = new NetfsEngine({
+        backend: limited ? throttledBackend(inner, down, up) : inner,
+        limits: { rsize: rsizeFor(settings.bandwidthDownBytesPerSec, 4 * 1024 * 1024) },
+      });
+      const downloads = new StagedDownloads({ engine, stagingDir: join(state.dir, 'staging'), root: state.account.local });
+      if (lock !== null) {
+        const cleaned = await downloads.cleanStaging();
+        if (cleaned > 0) log.info({ cleaned }, 'removed staged downloads an earlier run left behind');
+      }
+      const session = new SyncSession(state, journal, log, { lock, backend: inner, engine, caps, downloads, down, up }, now);
+      if (lock !== null) {
+        const purged = await session.trash.purge(now().getTime());
+        if (purged.length > 0) log.info({ purged: purged.length }, 'trash entries older than 30 days removed');
+      }
+      return session;
+    } catch (e) {
+      await backend?.close().catch(() => undefined);
+      journal?.close();
+      lock?.release();
+      throw e;
+    }
+  }
+
+  get root(): string {
+    return this.state.account.local;
+  }
+
+  #engineParts(what: string): EngineParts {
+    if (this.#parts === null) throw new NetfsError('INVALID_ARGUMENT', `${what} needs the engine: open the session with { engine: true }`);
+    return this.#parts;
+  }
+
+  get engine(): NetfsEngine {
+    return this.#engineParts('the engine').engine;
+  }
+
+  get backend(): RemoteBackend {
+    return this.#engineParts('the backend').backend;
+  }
+
+  get capabilities(): Capabilities {
+    return this.#engineParts('capabilities').caps;
+  }
+
+  /** One sync pass. */
+  async pass(options: { confirmed: boolean; dryRun: boolean; signal?: AbortSignal }): Promise<PassReport> {
+    const parts = this.#engineParts('a sync pass');
+    if (parts.lock === null) throw new NetfsError('INVALID_ARGUMENT', 'a sync pass needs the engine lock');
+    const ignore = await IgnoreRules.load(this.root);
+    const settings = this.journal.settings();
+    parts.down.setRate(settings.bandwidthDownBytesPerSec);
+    parts.up.setRate(settings.bandwidthUpBytesPerSec);
+    const root = this.root;
+    const report = await runPass({
+      root,
+      accountId: this.state.account.id,
+      backend: parts.backend,
+      engine: parts.engine,
+      caps: parts.caps,
+      journal: journalPort(this.journal, () => this.now().getTime()),
+      trash: { trash: (_file, path) => this.trash.put(root, path, this.now().getTime()) },
+      downloads: parts.downloads,
+      isIgnored: (path, kind) => ignore.isIgnored(path, kind),
+      transfers: settings.transfers,
+      confirmed: options.confirmed,
+      dryRun: options.dryRun,
+      now: this.now,
+      log: (level, message, fields) => this.log[level](fields ?? {}, message),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    if (!options.dryRun) {
+      const r = report.result;
+      await saveLastPass(this.state.dir, {
+        finishedMs: this.now().getTime(),
+        done: r?.done ?? 0,
+        skipped: r?.skipped ?? 0,
+        failed: r?.failed.length ?? 0,
+        conflicts: r?.conflicts.length ?? 0,
+        bytesDown: r?.bytesDown ?? 0,
+        bytesUp: r?.bytesUp ?? 0,
+        held: report.held?.message ?? null,
+      });
+    }
+    return report;
+  }
+
+  async close(): Promise<void> {
+    const parts = this.#parts;
+    this.#parts = null;
+    if (parts !== null) {
+      await parts.backend.close().catch(() => undefined);
+      parts.lock?.release();
+    }
+    this.journal.close();
+  }
+}

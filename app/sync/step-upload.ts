@@ -1,0 +1,75 @@
+/**
+ * Upload of one local file, never overwriting someone else's edit.
+ *
+ *   precondition: the server had it at base  -> If-Match base ETag (strong; else size + date)
+ *                 the server has nothing     -> If-None-Match: *
+ *   server ignores that precondition (capabilities(); rclone serve webdav does)
+ *     -> stat right before: still the base version (or still absent)?  no -> PRECONDITION_FAILED
+ *     -> stat right after:  our size?                                  no -> PRECONDITION_FAILED
+ *   engine.upload (one PUT through the buffer chain; fails if the local file changes meanwhile)
+ *   stat -> journal row (Apache answers a PUT without an ETag)
+ *
+ * PRECONDITION_FAILED / CHANGED_ON_SERVER reach the caller, which makes a conflict copy (F11, F14).
+ */
+import { NetfsError, isNetfsError } from '../api/errors.js';
+import type { RemoteEntry } from '../api/remote.js';
+import type { Precondition } from '../remote/backend.js';
+import { etagsMatchWeakly } from '../remote/webdav/etag.js';
+import { localPath } from './local-path.js';
+import { baseOf, localNow, sameLocal } from './local-state.js';
+import type { BaseEntry, LocalEntry } from './model.js';
+import type { PropagateContext } from './propagate-context.js';
+
+async function statOrNull(ctx: PropagateContext, path: string): Promise<RemoteEntry | null> {
+  try {
+    return await ctx.backend.stat(path, ctx.signal === undefined ? {} : { signal: ctx.signal });
+  } catch (e) {
+    if (isNetfsError(e) && e.code === 'NOT_FOUND') return null;
+    throw e;
+  }
+}
+
+/** The server still holds the version `base` describes (or nothing, when base is null). */
+export function sameRemote(now: RemoteEntry | null, base: BaseEntry | null): boolean {
+  if (base === null || base.etag === null && base.remoteSize === null) return now === null;
+  if (now === null || now.kind !== 'file') return false;
+  if (base.etag !== null && now.etag !== null) return etagsMatchWeakly(base.etag, now.etag);
+  return base.remoteSize !== null && now.size === base.remoteSize && base.remoteMtimeMs !== null && now.mtimeMs === base.remoteMtimeMs;
+}
+
+/** The precondition that protects the server's version `base` (null: the server must have nothing). */
+export function preconditionFor(base: BaseEntry | null): Precondition {
+  if (base === null) return { kind: 'absent' };
+  return { kind: 'match', etag: base.etag, size: base.remoteSize, mtimeMs: base.remoteMtimeMs };
+}
+
+/**
+ * Uploads `local` to `path`, expecting the server to hold `expected` (null: nothing).
+ * Returns the journal row, or null when the local file changed since the plan (skipped).
+ */
+export async function uploadFile(ctx: PropagateContext, path: string, local: LocalEntry, expected: BaseEntry | null): Promise<BaseEntry | null> {
+  const file = localPath(ctx.root, path);
+  if (!sameLocal(await localNow(file, path), local)) return null;
+  const precondition = preconditionFor(expected);
+  const enforced = precondition.kind === 'absent' ? ctx.caps.ifNoneMatchOnPut : ctx.caps.ifMatchOnPut;
+  if (!enforced || (precondition.kind === 'match' && precondition.etag === null)) {
+    const before = await statOrNull(ctx, path);
+    if (!sameRemote(before, expected)) {
+      throw new NetfsError('PRECONDITION_FAILED', `${path}: changed on the server since the last sync (checked before the upload; this server ignores preconditions)`);
+    }
+  }
+  const outcome = await ctx.engine.upload(path, {
+    localFile: file,
+    size: local.size,
+    precondition,
+    mtimeMs: local.mtimeMs,
+    ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
+  });
+  if (outcome.status === 'skipped') return null;
+  const after = await statOrNull(ctx, path);
+  if (after === null || after.kind !== 'file' || after.size !== local.size) {
+    throw new NetfsError('PRECONDITION_FAILED', `${path}: the server's file is not what we uploaded (another writer?)`);
+  }
+  const remote: RemoteEntry = { ...after, etag: after.etag ?? outcome.result.etag };
+  return baseOf(path, local, remote);
+}
