@@ -17,7 +17,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { isNetfsError, NetfsError } from '../../api/errors.js';
 import type { Capabilities, ListProblem, ListResult, RemoteEntry } from '../../api/remote.js';
 import type {
-  DeleteOptions, Expected, MoveOptions, Precondition, ReadOptions, ReadResult, RemoteBackend, WriteOptions, WriteResult,
+  DeleteOptions, MoveOptions, Precondition, ReadOptions, ReadResult, RemoteBackend, WriteOptions, WriteResult,
 } from '../backend.js';
 import { joinRemotePath, parseRemotePath } from '../path.js';
 import { cleanEtag, etagStrength, etagsMatchWeakly } from './etag.js';
