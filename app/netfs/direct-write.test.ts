@@ -14,12 +14,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isNetfsError, NetfsError } from '../api/errors.js';
+import { CacheStore } from '../cache/store.js';
 import type { RemoteBackend, WriteRangeOptions } from '../remote/backend.js';
 import { createLocalBackend, type LocalBackend } from '../remote/local/backend.js';
 import { createWebdavBackend } from '../remote/webdav/backend.js';
 import { BufferPool } from './buffer-pool.js';
 import { NetfsEngine } from './engine.js';
-import { FileCacheObject } from './testing-cache.js';
 import type { TraceEvent } from './trace.js';
 import type { RenegotiateInfo } from './write-retry.js';
 
@@ -276,15 +276,18 @@ describe('unbuffered writes (§7.6)', () => {
 
   it('54: the cache object is invalidated before an unbuffered write', async () => {
     await remoteFile('cached.bin', 8192);
-    const cache = await FileCacheObject.create(join(dir, 'cached.cache'), { objectSize: 8192 });
+    const store = await CacheStore.open(join(dir, 'cache'), { volume: 'acct' });
+    const cache = await store.openObject('/cached.bin', { etag: null, lastModified: null, size: 8192 });
     await cache.write(0, [new Uint8Array(8192)]);
     await cache.collectWrite(0, 8192);
+    expect(await cache.queryOccupancy(0, 8192)).toEqual([{ start: 0, end: 8192, type: 'DATA' }]);
     const e = engine();
     await e.unbufferedWrite('/cached.bin', { offset: 100, data: randomBytes(100), cache });
     expect(cache.invalidations).toEqual(['unbuffered-write']);
-    expect(cache.committed).toEqual([]);
+    expect(cache.committedRanges).toEqual([]);
+    expect(await cache.queryOccupancy(0, 8192)).toEqual([]);
     expect(e.stats().fscache.invals.n).toBe(1);
-    await cache.close();
+    await store.close();
   });
 
   it('52: a backend without ranged writes (WebDAV) is UNSUPPORTED', async () => {

@@ -3,6 +3,8 @@
  *
  *   NetfsEngine
  *     download(path → file)   origin download (RA): whole file, durable (fsync), nothing left on failure
+ *     stage(path → cache object)    origin download (RA) into a synced file's staging object: only
+ *                                   the missing ranges, bytes to the cache only (resumes; stage.ts)
  *     read(path, range → consumer)  origin read (RP) or unbuffered read (UR)
  *     upload(path ← local file)     origin upload (WB): one PUT, + the cache stream; one per file at a time
  *     unbufferedWrite(path, offset, bytes | file region)  origin unbuffered write (UW): ranged writes
@@ -19,6 +21,7 @@ import { netfsUnbufferedWrite, type UnbufferedWriteOutcome, type UnbufferedWrite
 import { FileSink } from './file-sink.js';
 import type { RequestListEntry } from './objects.js';
 import { netfsRead } from './read.js';
+import { netfsStage, type StageOutcome, type StageParams } from './stage.js';
 import type { ReadConsumer, ReadOutcome } from './read-request.js';
 import { formatNetfsStats, type NetfsStats } from './stats.js';
 import type { TraceEvent } from './trace.js';
@@ -44,6 +47,9 @@ export interface DownloadOptions {
   /** Flush what is written every this many bytes (default 64 MiB). */
   syncEvery?: number;
 }
+
+/** engine.stage's options: the size and version the listing gave, the staging cache object. */
+export type StageOptions = Omit<StageParams, 'path'>;
 
 export interface RangeReadOptions {
   offset: number;
@@ -96,6 +102,15 @@ export class NetfsEngine {
       await sink.discard();
       throw e;
     }
+  }
+
+  /**
+   * Downloads what `options.cache` (a synced file's staging object, app/cache/staging.ts) does not
+   * hold yet into it, and nothing anywhere else; fails unless the object is whole afterwards.
+   * The caller then places the object in the sync folder (app/cache/staging.ts placeStaged).
+   */
+  stage(path: string, options: StageOptions): Promise<StageOutcome> {
+    return netfsStage(this.ctx, { ...options, path });
   }
 
   read(path: string, options: RangeReadOptions): Promise<ReadOutcome> {

@@ -216,7 +216,8 @@ export async function collectReads(rs: ReadState): Promise<void> {
  * Downloaded bytes go to the cache from the same buffers (the subrequest's slice still pins them),
  * in whole cache blocks: the unaligned head is skipped, a partial tail block is written only when
  * it ends at EOF (behaviour 48). A cache write error never fails the read: later copies of this
- * request are skipped and the object is invalidated at the end unless it was "no space" (47).
+ * request are skipped and the object is invalidated at the end unless it was "no space" (47) -
+ * except when the cache is where the bytes are going (staging: cacheRequired), which fails.
  */
 async function copyToCache(rs: ReadState, sreq: NetfsSubrequest): Promise<void> {
   const cache = rs.params.cache;
@@ -245,6 +246,8 @@ async function copyToCache(rs: ReadState, sreq: NetfsSubrequest): Promise<void> 
     rs.cacheState = code === 'INSUFFICIENT_STORAGE' || code === 'ENOSPC' || code === 'ENOBUFS' ? 'no-space' : 'failed';
     if (rs.cacheState === 'no-space') ctx.stats.fscache.noSpace.nwr++;
     ctx.trace.add({ kind: 'sreq', rreq: req.debugId, sreq: sreq.index, source: 'WRIT', what: 'CA-NW', error: String(code ?? 'IO'), note: (e as Error).message });
+    // Staging: the cache is the destination, so its failure is the request's.
+    if (rs.params.cacheRequired === true) rs.cancel(asNetfsError(e, `cache write of ${req.path} [${start}+${end - start}]`));
   }
 }
 

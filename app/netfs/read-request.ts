@@ -40,6 +40,11 @@ export interface ReadParams {
   consumer: ReadConsumer;
   /** Stream 1, when the file has a cache object. */
   cache?: CacheObjectIo;
+  /**
+   * The cache is where the bytes are going (staging, stage.ts): a failed copy to it fails the
+   * request instead of being skipped.
+   */
+  cacheRequired?: boolean;
   /** A synced local copy the caller knows is unchanged since the last sync: a third source. */
   localCopy?: string;
   signal?: AbortSignal;

@@ -1,6 +1,6 @@
-// The upload's cache stream (stream 1) with the engine's real file-backed test cache
-// (testing-cache.ts): whole-block cache writes (48), a cache that fills up or fails while the
-// upload goes on (47), invalidation when the upload fails, and a read served from what the
+// The upload's cache stream (stream 1) with the real cache store (app/cache): whole-block cache
+// writes (48), a cache that fills up (a real full tmpfs) or fails (EIO injected by strace) while
+// the upload goes on (47), invalidation when the upload fails, and a read served from what the
 // upload cached. The uploads go to the real local-folder backend.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -11,12 +11,13 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isNetfsError } from '../api/errors.js';
+import type { CacheObject } from '../cache/object.js';
+import { CacheStore } from '../cache/store.js';
 import { createLocalBackend, type LocalBackend } from '../remote/local/backend.js';
 import { canMount, mountTmpfs, unmount } from '../remote/local/test-kit.js';
 import { BufferPool } from './buffer-pool.js';
 import { NetfsEngine } from './engine.js';
 import type { ReadConsumer } from './read-request.js';
-import { FileCacheObject } from './testing-cache.js';
 import { CACHE_WRITES_IN_FLIGHT, cacheWriteWindow } from './write-cache.js';
 
 const MiB = 1024 * 1024;
@@ -24,6 +25,7 @@ const BLOCK = 4096;
 let dir: string;
 let remoteRoot: string;
 let local: LocalBackend;
+let store: CacheStore;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const IS_ROOT = process.getuid?.() === 0;
 const MOUNT_OK = canMount();
@@ -49,6 +51,25 @@ function collector() {
   return { consumer, bytes: () => Buffer.concat(parts) };
 }
 
+/** The cache object of `path` in the shared store, for a file of `size` bytes. */
+function cacheObject(path: string, size: number, from: CacheStore = store): Promise<CacheObject> {
+  return from.openObject(path, { etag: null, lastModified: null, size });
+}
+
+/** The engine's cache writes (WRIT subrequests) and collectWrite calls, as [start, len]. */
+function cacheLog(e: NetfsEngine): { writes: Array<[number, number]>; collects: Array<[number, number]> } {
+  const pick = (what: string) => e.trace().filter((t) => t.source === 'WRIT' && t.what === what).map((t): [number, number] => [t.start!, t.len!]);
+  return { writes: pick('ADD'), collects: pick('COLLECT-WRITE') };
+}
+
+/** The first `size` bytes of a backing file, checking that the rest of its last block is zeros. */
+function backingBytes(path: string, size: number): Buffer {
+  const all = readFileSync(path);
+  expect(all.length % BLOCK).toBe(0);
+  expect(all.subarray(size).every((b) => b === 0)).toBe(true);
+  return all.subarray(0, size);
+}
+
 function expectClean(e: NetfsEngine): void {
   expect(e.ctx.pool.inUse).toBe(0);
   expect(e.stats().objs).toMatchObject({ rr: 0, sr: 0 });
@@ -60,8 +81,10 @@ beforeAll(async () => {
   remoteRoot = join(dir, 'remote');
   await mkdir(remoteRoot);
   local = createLocalBackend({ url: `file://${remoteRoot}` });
+  store = await CacheStore.open(join(dir, 'cache'), { volume: 'acct', blockSize: BLOCK, testPredictableNames: true });
 });
 afterAll(async () => {
+  await store?.close();
   await local?.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -110,24 +133,25 @@ describe('48: cache writes are whole cache blocks', () => {
     ['aligned', 2 * MiB],
   ])('48: an upload of %s size caches whole blocks plus the tail at EOF, then serves reads from the cache', async (name, size) => {
     const bytes = randomBytes(size);
-    const cache = await FileCacheObject.create(join(dir, `${name}.cache`), { blockSize: BLOCK, objectSize: size });
+    const cache = await cacheObject(`/${name}.bin`, size);
     const e = engine();
     const out = await e.upload(`/${name}.bin`, { localFile: await localFile(`${name}.src`, bytes), precondition: { kind: 'absent' }, cache });
     if (out.status !== 'uploaded') throw new Error('not uploaded');
     expect(out.cache).toBe('current');
     expect(sha(await readFile(join(remoteRoot, `${name}.bin`)))).toBe(sha(bytes));
-    // The test cache refuses misaligned writes, so every one it took was whole blocks or the EOF tail.
-    for (const [start, len] of cache.writeLog) {
+    // The store refuses misaligned writes, so every one it took was whole blocks or the EOF tail.
+    const log = cacheLog(e);
+    for (const [start, len] of log.writes) {
       expect(start % BLOCK).toBe(0);
       expect((start + len) % BLOCK === 0 || start + len === size).toBe(true);
     }
     // One contiguous run, reported once at the end (digest §3.5).
-    expect(cache.collectLog).toEqual([[0, size]]);
-    expect(cache.committed).toEqual([[0, size]]);
-    expect(sha(readFileSync(cache.path))).toBe(sha(bytes));
+    expect(log.collects).toEqual([[0, size]]);
+    expect(cache.committedRanges).toEqual([[0, size]]);
+    expect(sha(backingBytes(cache.path, size))).toBe(sha(bytes));
     const s = e.stats();
-    expect(s.caWrOps).toEqual({ WR: cache.writeLog.length, ws: cache.writeLog.length, wf: 0 });
-    expect(s.fscache.io).toMatchObject({ wr: cache.writeLog.length, mis: 0 });
+    expect(s.caWrOps).toEqual({ WR: log.writes.length, ws: log.writes.length, wf: 0 });
+    expect(s.fscache.io).toMatchObject({ wr: log.writes.length, mis: 0 });
     // Stream 1 never cut an upload window: the server stream is as without a cache.
     expect(s.upldOps.UL).toBe(Math.ceil(size / MiB));
     expectClean(e);
@@ -147,14 +171,17 @@ describe('47: a cache write error never fails or pauses the upload', () => {
   // A real ENOSPC needs a small tmpfs, and mounting one needs root (CI runs as root): this case
   // is skipped where the tests cannot mount, with nothing faked in its place.
   it.skipIf(!MOUNT_OK)('47: no space (a full 8 MiB tmpfs): the upload completes; the cache keeps what it wrote, not invalidated', async () => {
-    const mnt = join(dir, 'tmpfs-8m');
-    await mkdir(mnt);
+    // The store's objects/ folder is the tmpfs (its index stays on the real disk).
+    const cacheDir = join(dir, 'cache-8m');
+    const mnt = join(cacheDir, 'objects');
+    await mkdir(mnt, { recursive: true });
     mountTmpfs(mnt, 'size=8m');
-    let cache: FileCacheObject | null = null;
+    let small: CacheStore | null = null;
     try {
+      small = await CacheStore.open(cacheDir, { volume: 'acct', blockSize: BLOCK });
       const size = 12 * MiB + 5;
       const bytes = randomBytes(size);
-      cache = await FileCacheObject.create(join(mnt, 'obj.cache'), { blockSize: BLOCK, objectSize: size });
+      const cache = await cacheObject('/nospace.bin', size, small);
       const e = engine();
       const out = await e.upload('/nospace.bin', { localFile: await localFile('nospace.src', bytes), precondition: { kind: 'absent' }, cache });
       if (out.status !== 'uploaded') throw new Error('not uploaded');
@@ -164,15 +191,17 @@ describe('47: a cache write error never fails or pauses the upload', () => {
       // What was written before the disk filled up is kept: a run from 0, and at most the
       // writes that were already in flight next to the failed one (each its own run).
       const failedAt = Math.min(...e.trace().filter((t) => t.source === 'WRIT' && t.what === 'CANCL').map((t) => t.start!));
-      expect(cache.committed[0]).toEqual([0, failedAt]);
+      const committed = cache.committedRanges;
+      expect(committed[0]).toEqual([0, failedAt]);
       expect(failedAt).toBeGreaterThan(0);
       expect(failedAt).toBeLessThanOrEqual(8 * MiB);
-      expect(cache.committed.length).toBeLessThanOrEqual(CACHE_WRITES_IN_FLIGHT);
-      expect(cache.collectLog).toEqual(cache.committed.map(([a, b]) => [a, b - a]));
+      expect(committed.length).toBeLessThanOrEqual(CACHE_WRITES_IN_FLIGHT);
+      const log = cacheLog(e);
+      expect(log.collects).toEqual(committed.map(([a, b]) => [a, b - a]));
       const stored = readFileSync(cache.path);
-      for (const [a, b] of cache.committed) expect(stored.subarray(a, b).equals(bytes.subarray(a, b))).toBe(true);
+      for (const [a, b] of committed) expect(stored.subarray(a, b).equals(bytes.subarray(a, b))).toBe(true);
       // Later cache writes of the request were skipped: only those already in flight were tried.
-      expect(cache.writeLog.filter(([start]) => start >= failedAt).length).toBeLessThanOrEqual(CACHE_WRITES_IN_FLIGHT);
+      expect(log.writes.filter(([start]) => start >= failedAt).length).toBeLessThanOrEqual(CACHE_WRITES_IN_FLIGHT);
       const s = e.stats();
       expect(s.caWrOps.wf).toBeGreaterThanOrEqual(1);
       expect(s.fscache.noSpace.nwr).toBe(s.caWrOps.wf);
@@ -181,7 +210,7 @@ describe('47: a cache write error never fails or pauses the upload', () => {
       expect(cancelled.every((t) => t.error === 'INSUFFICIENT_STORAGE')).toBe(true);
       expectClean(e);
     } finally {
-      await cache?.close();
+      await small?.close();
       unmount(mnt);
     }
   });
@@ -191,8 +220,11 @@ describe('47: a cache write error never fails or pauses the upload', () => {
   it.skipIf(!IS_ROOT || !hasStrace())('47: an I/O error (EIO injected into the backing file by strace): the upload completes; the object is invalidated', async () => {
     const size = 3 * MiB + 17;
     const bytes = randomBytes(size);
-    const cache = await FileCacheObject.create(join(dir, 'eio.cache'), { blockSize: BLOCK, objectSize: size });
-    const tracer = await injectEio(cache.path);
+    // Its own store: an I/O error of the backing store may withdraw the whole cache.
+    const own = await CacheStore.open(join(dir, 'cache-eio'), { volume: 'acct', blockSize: BLOCK, testPredictableNames: true });
+    const cache = await cacheObject('/eio.bin', size, own);
+    // A new object is written under its temp name (predictable in this store) until collected.
+    const tracer = await injectEio(own.tempFilePath('/eio.bin'));
     let out;
     const e = engine();
     try {
@@ -204,23 +236,24 @@ describe('47: a cache write error never fails or pauses the upload', () => {
     expect(sha(await readFile(join(remoteRoot, 'eio.bin')))).toBe(sha(bytes));
     expect(out.cache).toBe('invalidated');
     expect(cache.invalidations).toEqual(['write-error']);
-    expect(cache.committed).toEqual([]);
-    expect(cache.collectLog).toEqual([]);
+    expect(cache.committedRanges).toEqual([]);
+    const log = cacheLog(e);
+    expect(log.collects).toEqual([]);
     // Every cache write failed; after the first, no new one was issued.
-    expect(cache.writeLog.length).toBeGreaterThanOrEqual(1);
-    expect(cache.writeLog.length).toBeLessThanOrEqual(CACHE_WRITES_IN_FLIGHT);
+    expect(log.writes.length).toBeGreaterThanOrEqual(1);
+    expect(log.writes.length).toBeLessThanOrEqual(CACHE_WRITES_IN_FLIGHT);
     const s = e.stats();
-    expect(s.caWrOps.wf).toBe(cache.writeLog.length);
+    expect(s.caWrOps.wf).toBe(log.writes.length);
     expect(s.fscache.invals.n).toBe(1);
     expect(s.fscache.noSpace.nwr).toBe(0);
     expectClean(e);
-    await cache.close();
+    await own.close();
   });
 
   it('47: an upload that fails after bytes were cached invalidates the object (upload-failed)', async () => {
     const size = 6 * MiB;
     const src = await localFile('fails.src', randomBytes(size));
-    const cache = await FileCacheObject.create(join(dir, 'fails.cache'), { blockSize: BLOCK, objectSize: size });
+    const cache = await cacheObject('/fails.bin', size);
     const e = engine({ wsize: 512 * 1024 });
     let done = false;
     const stop = e.ctx.trace.onEvent((t) => {
@@ -233,18 +266,18 @@ describe('47: a cache write error never fails or pauses the upload', () => {
     stop();
     expect(isNetfsError(err) && err.code).toBe('TRANSIENT');
     expect(existsSync(join(remoteRoot, 'fails.bin'))).toBe(false);
-    expect(cache.writeLog.length).toBeGreaterThanOrEqual(1);
+    expect(cacheLog(e).writes.length).toBeGreaterThanOrEqual(1);
     expect(cache.invalidations).toEqual(['upload-failed']);
-    expect(cache.committed).toEqual([]);
+    expect(cache.committedRanges).toEqual([]);
     expect(e.stats().fscache.invals.n).toBe(1);
     expectClean(e);
     await cache.close();
   });
 });
 
-describe('the test cache (testing-cache.ts) keeps the rules it checks', () => {
-  it('48: the test cache refuses misaligned writes, collecting what was not written, and reading what is not committed', async () => {
-    const cache = await FileCacheObject.create(join(dir, 'rules.cache'), { blockSize: BLOCK, objectSize: 10_000 });
+describe('the cache store keeps the rules the engine relies on', () => {
+  it('48: the store refuses misaligned writes, collecting what was not written, and reading what is not collected', async () => {
+    const cache = await cacheObject('/rules.bin', 10_000);
     const code = async (p: Promise<unknown>) => p.then(() => null, (e: unknown) => isNetfsError(e) && e.code);
     expect(await code(cache.write(100, [new Uint8Array(BLOCK)]))).toBe('INVALID_ARGUMENT');
     expect(await code(cache.write(0, [new Uint8Array(100)]))).toBe('INVALID_ARGUMENT');
@@ -255,12 +288,15 @@ describe('the test cache (testing-cache.ts) keeps the rules it checks', () => {
     expect(await code(cache.read(2 * BLOCK, [out]))).toBe('IO');
     expect(await cache.queryOccupancy(0, 10_000)).toEqual([]);
     await cache.collectWrite(2 * BLOCK, data.length);
-    expect(await cache.queryOccupancy(0, 10_000)).toEqual([{ start: 2 * BLOCK, end: 10_000, type: 'DATA' }]);
+    // Visible in whole granules only: the one granule of this file starts at 0, which is a hole.
+    expect(await cache.queryOccupancy(0, 10_000)).toEqual([]);
+    await cache.write(0, [randomBytes(2 * BLOCK)]);
+    await cache.collectWrite(0, 2 * BLOCK);
+    expect(await cache.queryOccupancy(0, 10_000)).toEqual([{ start: 0, end: 10_000, type: 'DATA' }]);
     expect(await cache.read(2 * BLOCK, [out])).toBe(data.length);
     expect(Buffer.from(out).equals(data)).toBe(true);
     await cache.invalidate('write-error');
     expect(await cache.queryOccupancy(0, 10_000)).toEqual([]);
-    expect(readFileSync(cache.path).length).toBe(0);
     await cache.close();
   });
 });

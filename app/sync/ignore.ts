@@ -35,6 +35,7 @@ export const BUILTIN_IGNORE_PATTERNS: readonly string[] = [
   '*.crdownload', // partial downloads (Chromium)
   '.#*', // Emacs locks
   '4913', // vim's probe file when it checks that a folder is writable
+  '.netfs-partial-*', // our own copies in progress (placing a download across filesystems)
 ];
 
 /** True for the client's own names: '.netfs*' directly in the sync root. */

@@ -12,6 +12,7 @@ import { lstat } from 'node:fs/promises';
 import { NetfsError } from '../api/errors.js';
 import type { ReadConsumer } from '../netfs/read-request.js';
 import type { CacheObjectIo } from '../netfs/cache-api.js';
+import { auxOf } from './download-cached.js';
 import { localPath } from './local-path.js';
 import type { SyncSession } from './session.js';
 
@@ -48,19 +49,35 @@ export async function readFile(session: SyncSession, path: string, options: Read
     const info = await lstat(file).catch(() => null);
     if (info !== null && info.isFile() && info.size === row.localSize && info.mtimeMs === row.localMtimeMs) localCopy = file;
   }
-  if (localCopy === undefined && length > 0) {
-    const covered = options.cache === undefined ? false : await coveredByCache(options.cache, offset, offset + length);
-    if (!covered) await session.backend.stat(path); // UNREACHABLE here: nothing written yet
+  const store = session.cache;
+  const obj = options.cache === undefined && store !== null && localCopy === undefined ? await store.openObject(path, auxOf({ etag: row.etag, size, mtimeMs: row.remoteMtimeMs })).catch(() => null) : null;
+  const cache = options.cache ?? obj ?? undefined;
+  try {
+    if (localCopy === undefined && length > 0) {
+      const covered = cache === undefined ? false : await coveredByCache(cache, offset, offset + length);
+      if (!covered) await session.backend.stat(path); // UNREACHABLE here: nothing written yet
+    }
+    return await readThrough(session, path, { offset, length, size, etag: row.etag, mtimeMs: row.remoteMtimeMs, localCopy, cache, consumer: options.consumer, signal: options.signal });
+  } finally {
+    await obj?.close().catch(() => undefined);
   }
+}
+
+async function readThrough(
+  session: SyncSession,
+  path: string,
+  o: { offset: number; length: number; size: number; etag: string | null; mtimeMs: number | null; localCopy: string | undefined; cache: CacheObjectIo | undefined; consumer: ReadConsumer; signal: AbortSignal | undefined },
+): Promise<ReadFileResult> {
+  const { offset, length, size, localCopy } = o;
   const outcome = await session.engine.read(path, {
     offset,
     length,
     size,
-    expect: { etag: row.etag, size, mtimeMs: row.remoteMtimeMs },
-    consumer: options.consumer,
+    expect: { etag: o.etag, size, mtimeMs: o.mtimeMs },
+    consumer: o.consumer,
     ...(localCopy === undefined ? {} : { localCopy }),
-    ...(options.cache === undefined ? {} : { cache: options.cache }),
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(o.cache === undefined ? {} : { cache: o.cache }),
+    ...(o.signal === undefined ? {} : { signal: o.signal }),
   });
   if (outcome.shortAt !== null) throw new NetfsError('CHANGED_ON_SERVER', `${path}: the server's file ends at ${outcome.shortAt} bytes, not ${size}: it changed; sync first`);
   return { bytes: outcome.transferred, source: localCopy === undefined ? 'cache-or-server' : 'local' };

@@ -10,20 +10,21 @@
  *
  *   session.pass({ confirmed, dryRun })  one sync pass (pass.ts)
  */
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { NetfsError, isNetfsError } from '../api/errors.js';
 import type { Capabilities } from '../api/remote.js';
 import { NetfsEngine } from '../netfs/engine.js';
 import type { RemoteBackend } from '../remote/backend.js';
 import { cachedCapabilities } from './capabilities-cache.js';
-import { StagedDownloads } from './download-staged.js';
+import { CacheStore } from '../cache/store.js';
+import { CachedDownloads } from './download-cached.js';
 import { IgnoreRules } from './ignore.js';
 import { Journal } from './journal.js';
 import { journalPort } from './journal-port.js';
 import { EngineLock } from './lock.js';
 import { openLog } from './log.js';
 import { saveLastPass } from './last-pass.js';
+import { saveStats } from './stats-file.js';
 import { runPass, type PassReport } from './pass.js';
 import { openRemote } from './remote-of.js';
 import { openStateFolder, type StateFolder } from './state-folder.js';
@@ -34,8 +35,11 @@ import { Trash } from './trash.js';
 export interface SessionOptions {
   /** Open the backend and the engine (and take the engine lock, unless `lock` is false). */
   engine: boolean;
-  /** With `engine`: take the engine lock (default true). `read` runs an engine beside a running sync without it. */
-  lock?: boolean;
+  /**
+   * With `engine`: take the engine lock (default true). 'if-free': take it when no engine runs
+   * (then the cache is used), else run without it and without the cache (`read` beside a sync).
+   */
+  lock?: boolean | 'if-free';
   /** Clock (tests). */
   now?: () => Date;
 }
@@ -58,9 +62,21 @@ interface EngineParts {
   backend: RemoteBackend;
   engine: NetfsEngine;
   caps: Capabilities;
-  downloads: StagedDownloads;
+  /** Staged downloads (with the lock only: they write the cache). */
+  downloads: CachedDownloads | null;
+  /** The content store; null for an engine without the lock (`read` beside a running sync). */
+  cache: CacheStore | null;
   down: TokenBucket;
   up: TokenBucket;
+}
+
+function tryLock(dir: string): EngineLock | null {
+  try {
+    return EngineLock.acquire(dir);
+  } catch (e) {
+    if (isNetfsError(e) && e.code === 'CONFLICT') return null;
+    throw e;
+  }
 }
 
 export class SyncSession {
@@ -83,9 +99,10 @@ export class SyncSession {
   static async open(stateDir: string, options: SessionOptions): Promise<SyncSession> {
     const state = await openStateFolder(stateDir);
     const now = options.now ?? (() => new Date());
-    const lock = options.engine && options.lock !== false ? EngineLock.acquire(state.dir) : null;
+    const lock = !options.engine || options.lock === false ? null : options.lock === 'if-free' ? tryLock(state.dir) : EngineLock.acquire(state.dir);
     let journal: Journal | null = null;
     let backend: RemoteBackend | null = null;
+    let cache: CacheStore | null = null;
     try {
       journal = Journal.open(state.journalFile, { onCorrupt: options.engine ? 'move-aside' : 'throw' });
       const log = openLog({ dir: state.logsDir, secrets: state.password === null ? [] : [state.password] });
@@ -108,18 +125,17 @@ export class SyncSession {
         backend: limited ? throttledBackend(inner, down, up) : inner,
         limits: { rsize: rsizeFor(settings.bandwidthDownBytesPerSec, 4 * 1024 * 1024) },
       });
-      const downloads = new StagedDownloads({ engine, stagingDir: join(state.dir, 'staging'), root: state.account.local });
-      if (lock !== null) {
-        const cleaned = await downloads.cleanStaging();
-        if (cleaned > 0) log.info({ cleaned }, 'removed staged downloads an earlier run left behind');
-      }
-      const session = new SyncSession(state, journal, log, { lock, backend: inner, engine, caps, downloads, down, up }, now);
+      // One process owns the store (its start-up sweep moves leftovers to the graveyard).
+      cache = lock === null ? null : await CacheStore.open(state.cacheDir, { volume: state.account.id, ...(settings.cacheLimitBytes > 0 ? { limitBytes: settings.cacheLimitBytes } : {}) });
+      const downloads = cache === null ? null : new CachedDownloads({ engine, store: cache, root: state.account.local });
+      const session = new SyncSession(state, journal, log, { lock, backend: inner, engine, caps, downloads, down, up, cache }, now);
       if (lock !== null) {
         const purged = await session.trash.purge(now().getTime());
         if (purged.length > 0) log.info({ purged: purged.length }, 'trash entries older than 30 days removed');
       }
       return session;
     } catch (e) {
+      await cache?.close().catch(() => undefined);
       await backend?.close().catch(() => undefined);
       journal?.close();
       lock?.release();
@@ -144,6 +160,11 @@ export class SyncSession {
     return this.#engineParts('the backend').backend;
   }
 
+  /** The content store, when this session owns it (the engine lock). */
+  get cache(): CacheStore | null {
+    return this.#parts?.cache ?? null;
+  }
+
   get capabilities(): Capabilities {
     return this.#engineParts('capabilities').caps;
   }
@@ -151,7 +172,8 @@ export class SyncSession {
   /** One sync pass. */
   async pass(options: { confirmed: boolean; dryRun: boolean; signal?: AbortSignal }): Promise<PassReport> {
     const parts = this.#engineParts('a sync pass');
-    if (parts.lock === null) throw new NetfsError('INVALID_ARGUMENT', 'a sync pass needs the engine lock');
+    if (parts.lock === null || parts.downloads === null) throw new NetfsError('INVALID_ARGUMENT', 'a sync pass needs the engine lock');
+    const downloads = parts.downloads;
     const ignore = await IgnoreRules.load(this.root);
     const settings = this.journal.settings();
     parts.down.setRate(settings.bandwidthDownBytesPerSec);
@@ -165,7 +187,7 @@ export class SyncSession {
       caps: parts.caps,
       journal: journalPort(this.journal, () => this.now().getTime()),
       trash: { trash: (_file, path) => this.trash.put(root, path, this.now().getTime()) },
-      downloads: parts.downloads,
+      downloads,
       isIgnored: (path, kind) => ignore.isIgnored(path, kind),
       transfers: settings.transfers,
       confirmed: options.confirmed,
@@ -175,6 +197,7 @@ export class SyncSession {
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
     if (!options.dryRun) {
+      await this.saveStats();
       const r = report.result;
       await saveLastPass(this.state.dir, {
         finishedMs: this.now().getTime(),
@@ -190,10 +213,22 @@ export class SyncSession {
     return report;
   }
 
+  /** Writes the engine's counters and the cache's state for other processes (`stats`, `cache ls`). */
+  async saveStats(): Promise<void> {
+    const parts = this.#parts;
+    if (parts === null) return;
+    const cache = parts.cache === null ? null : await parts.cache.inspect().catch(() => null);
+    await saveStats(this.state.dir, { writtenMs: Date.now(), pid: process.pid, netfs: parts.engine.stats(), netfsText: parts.engine.formatStats(), cache }).catch((e: unknown) =>
+      this.log.warn({ err: e }, 'could not write stats.json'),
+    );
+  }
+
   async close(): Promise<void> {
+    await this.saveStats();
     const parts = this.#parts;
     this.#parts = null;
     if (parts !== null) {
+      await parts.cache?.close().catch(() => undefined);
       await parts.backend.close().catch(() => undefined);
       parts.lock?.release();
     }

@@ -53,6 +53,7 @@ export class SyncLoop extends EventEmitter<SyncLoopEvents> {
   #abort: AbortController | null = null;
   #timers = new Set<NodeJS.Timeout>();
   #poll: NodeJS.Timeout | null = null;
+  #statsTimer: NodeJS.Timeout | null = null;
   #offlineSince: number | null = null;
   #offlineWait = OFFLINE_FIRST_MS;
   #status: LoopStatus = { state: 'idle', lastPassMs: null };
@@ -92,6 +93,7 @@ export class SyncLoop extends EventEmitter<SyncLoopEvents> {
     this.#watcher.on('rescan', () => this.request());
     this.#watcher.on('degraded', (d) => this.session.log.warn({ since: d.since, reason: d.reason }, 'watcher broken: periodic full scans only'));
     this.#poll = setInterval(() => this.request(), this.#pollMs);
+    this.#statsTimer = setInterval(() => void this.session.saveStats(), 5_000);
     this.request();
   }
 
@@ -179,6 +181,7 @@ export class SyncLoop extends EventEmitter<SyncLoopEvents> {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     if (this.#poll !== null) clearInterval(this.#poll);
+    if (this.#statsTimer !== null) clearInterval(this.#statsTimer);
     this.#abort?.abort(new Error('stopping'));
     await this.#watcher?.close();
     const running = this.#running;

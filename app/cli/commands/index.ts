@@ -6,6 +6,7 @@ import type { CliIo } from '../io.js';
 import { registerInit } from './init.js';
 import { registerSync } from './sync.js';
 import { registerRead } from './read.js';
+import { registerCacheStats } from './cache-stats.js';
 import { registerJournalCommands } from './journal-commands.js';
 
 export function registerCommands(program: Command, io: CliIo, exit: (code: number) => void): void {
@@ -13,4 +14,5 @@ export function registerCommands(program: Command, io: CliIo, exit: (code: numbe
   registerSync(program, io, exit);
   registerJournalCommands(program, io, exit);
   registerRead(program, io, exit);
+  registerCacheStats(program, io, exit);
 }

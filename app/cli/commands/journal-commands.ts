@@ -14,6 +14,7 @@ import type { Command } from 'commander';
 import { NetfsError } from '../../api/errors.js';
 import type { EntryInfo, StatusInfo } from '../../api/entries.js';
 import { ENTRY_STATES, type EntryState } from '../../api/states.js';
+import { readCacheObjects } from '../../cache/index-reader.js';
 import { listEntries } from '../../sync/entry-info.js';
 import { IgnoreRules } from '../../sync/ignore.js';
 import { localPath } from '../../sync/local-path.js';
@@ -27,6 +28,15 @@ import { printJson, type CliIo } from '../io.js';
 import { formatBytes } from '../progress.js';
 
 type Exit = (code: number) => void;
+
+/** What the cache holds of each file, read from its index beside whatever runs. */
+function cachedLookup(s: SyncSession): (path: string) => { bytes: number; ranges: [number, number][] } | null {
+  const byKey = new Map(readCacheObjects(s.state.cacheDir, s.state.account.id).map((o) => [o.key, o]));
+  return (path) => {
+    const o = byKey.get(path);
+    return o === undefined || o.staging ? null : { bytes: o.storedBytes, ranges: o.extents };
+  };
+}
 
 async function withJournal<T>(state: string, fn: (s: SyncSession) => Promise<T>): Promise<T> {
   const session = await SyncSession.open(state, { engine: false });
@@ -54,7 +64,7 @@ export function registerJournalCommands(program: Command, io: CliIo, exit: Exit)
     .option('--json', 'print JSON')
     .action(async (o: { state: string; json?: boolean }) =>
       withJournal(o.state, async (s) => {
-        const entries = await listEntries(s.journal, s.root, '/', { recursive: true });
+        const entries = await listEntries(s.journal, s.root, '/', { recursive: true, cached: cachedLookup(s) });
         const counts = Object.fromEntries(ENTRY_STATES.map((k) => [k, 0])) as Record<EntryState, number>;
         for (const e of entries) if (e.kind === 'file') counts[e.state]++;
         const holder = EngineLock.holder(s.state.dir);
@@ -93,7 +103,7 @@ export function registerJournalCommands(program: Command, io: CliIo, exit: Exit)
       const path = remotePathArg(pathArg ?? '/');
       await withJournal(o.state, async (s) => {
         const ignore = await IgnoreRules.load(s.root);
-        const entries = await listEntries(s.journal, s.root, path, { recursive: o.recursive === true, isIgnored: (p, k) => ignore.isIgnored(p, k) });
+        const entries = await listEntries(s.journal, s.root, path, { recursive: o.recursive === true, isIgnored: (p, k) => ignore.isIgnored(p, k), cached: cachedLookup(s) });
         if (o.json === true) printJson(io, entries);
         else for (const e of entries) io.out(`${entryLine(e)}\n`);
         exit(EXIT.OK);

@@ -24,7 +24,7 @@ export function registerRead(program: Command, io: CliIo, exit: (code: number) =
       const path = remotePathArg(pathArg);
       const offset = nonNegativeInt('--offset', o.offset);
       const length = o.length === undefined ? null : nonNegativeInt('--length', o.length);
-      const session = await SyncSession.open(o.state, { engine: true, lock: false });
+      const session = await SyncSession.open(o.state, { engine: true, lock: 'if-free' });
       try {
         await readFile(session, path, {
           offset,

@@ -1,0 +1,88 @@
+/**
+ * Downloads of synced files staged in the cache (DESIGN §6): one write of the data in the
+ * common case, and an interrupted download resumes from the cache's occupancy.
+ *
+ *   free space of the sync folder >= 1 % ?  no -> INSUFFICIENT_STORAGE (downloads pause, F15)
+ *   beginStaging(store, path, aux)            the object, marked staging before any byte
+ *   engine.stage(path, { cache: obj })        only the ranges the cache lacks (ranged GETs, If-Match)
+ *   stillExpected()?   no -> keep the object staged (a later pass resumes or discards it)
+ *   placeStaged(obj, dest, { mtime })         fsync, cut to size, rename onto dest (or copy, EXDEV)
+ *
+ * The destination is never touched on error: it is replaced by one rename or not at all.
+ */
+import { NetfsError, isNetfsError } from '../api/errors.js';
+import type { RemoteEntry } from '../api/remote.js';
+import type { CacheAux } from '../cache/object.js';
+import { beginStaging, cancelStaging, placeStaged } from '../cache/staging.js';
+import type { CacheStore } from '../cache/store.js';
+import type { NetfsEngine } from '../netfs/engine.js';
+import { statfs } from 'node:fs/promises';
+import type { DownloadPort } from './propagate-context.js';
+
+/** The free fraction of the filesystem holding `path` (for unprivileged users: bavail). */
+export async function freeRatio(path: string): Promise<number> {
+  const s = await statfs(path);
+  return s.blocks === 0 ? 1 : s.bavail / s.blocks;
+}
+
+export interface CachedDownloadsOptions {
+  engine: NetfsEngine;
+  store: CacheStore;
+  /** The sync folder: downloads pause while its filesystem has less than `minFreeRatio` free. */
+  root: string;
+  minFreeRatio?: number;
+}
+
+/**
+ * The cache's aux data for a server version. Apache shows a tag as W/"x" for a second after a
+ * change and as "x" after: the opaque part, size and date identify the version.
+ */
+export function auxOf(remote: Pick<RemoteEntry, 'etag' | 'size' | 'mtimeMs'>): CacheAux {
+  return { etag: remote.etag === null ? null : remote.etag.replace(/^W\//, ''), lastModified: remote.mtimeMs, size: remote.size ?? 0 };
+}
+
+export class CachedDownloads implements DownloadPort {
+  readonly #o: CachedDownloadsOptions;
+  /** Bytes fetched from the server and reused from earlier interrupted downloads (for stats and tests). */
+  fetched = 0;
+  reused = 0;
+
+  constructor(options: CachedDownloadsOptions) {
+    this.#o = options;
+  }
+
+  async fetchAndPlace(remote: RemoteEntry, dest: string, stillExpected: () => Promise<boolean>, signal?: AbortSignal): Promise<boolean> {
+    const floor = this.#o.minFreeRatio ?? 0.01;
+    const free = await freeRatio(this.#o.root);
+    if (free < floor) {
+      throw new NetfsError(
+        'INSUFFICIENT_STORAGE',
+        `${remote.path}: download paused, the sync folder's disk has ${(free * 100).toFixed(2)} % free (under ${(floor * 100).toFixed(0)} %)`,
+      );
+    }
+    if (remote.size === null) throw new NetfsError('PROTOCOL', `${remote.path}: the server did not say how big the file is`);
+    const obj = await beginStaging(this.#o.store, remote.path, auxOf(remote));
+    try {
+      try {
+        const outcome = await this.#o.engine.stage(remote.path, {
+          size: remote.size,
+          expect: { etag: remote.etag, size: remote.size, mtimeMs: remote.mtimeMs },
+          cache: obj,
+          ...(signal === undefined ? {} : { signal }),
+        });
+        this.fetched += outcome.fetched;
+        this.reused += outcome.reused;
+      } catch (e) {
+        // The server's file changed: what was staged is of no use. Anything else (a cut
+        // connection, a kill) keeps it, so the next try fetches only what is missing.
+        if (isNetfsError(e) && (e.code === 'CHANGED_ON_SERVER' || e.code === 'PRECONDITION_FAILED')) await cancelStaging(obj).catch(() => undefined);
+        throw e;
+      }
+      if (!(await stillExpected())) return false;
+      await placeStaged(obj, dest, { mtimeMs: remote.mtimeMs ?? Date.now() });
+      return true;
+    } finally {
+      await obj.close().catch(() => undefined);
+    }
+  }
+}
