@@ -54,8 +54,8 @@ async function main(): Promise<number> {
   const repeats = values.repeats === undefined ? (quick ? 1 : 2) : Number(values.repeats);
   if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats must be a positive integer, not ${values.repeats}`);
   const only = values.only?.split(',').map((s) => s.trim());
-  const cases = only === undefined ? CASES : CASES.filter((c) => only.includes(c.name));
-  if (cases.length === 0) throw new Error(`no case matches --only ${values.only}; cases: ${CASES.map((c) => c.name).join(', ')}`);
+  const cases = only === undefined ? CASES : CASES.filter((c) => only.includes(c.name) || (c.aliases ?? []).some((a) => only.includes(a)));
+  if (cases.length === 0) throw new Error(`no case matches --only ${values.only}; cases: ${CASES.flatMap((c) => [c.name, ...(c.aliases ?? [])]).join(', ')}`);
 
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

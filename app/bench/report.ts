@@ -54,10 +54,10 @@ function fmtBytes(n: number): string {
 const fmt = (v: number | null, digits: number): string => (v === null ? '-' : v.toFixed(digits));
 
 export function table(rows: readonly BenchRow[], repeats: number, quick: boolean): string {
-  const header = ['name', 'peer', 'bytes', 'files', 'ours s', 'peer s', 'ratio', 'our MB/s', 'peer MB/s', 'peak RSS MB'];
+  const header = ['name', 'peer', 'bytes', 'files', 'ours s', 'peer s', 'ratio', 'our MB/s', 'peer MB/s', 'peak RSS MB', 'GETs'];
   const body = rows.map((r) => [
     r.name, r.peer, fmtBytes(r.bytes), String(r.files), fmt(r.ours_s, 3), fmt(r.peer_s, 3), fmt(r.ratio, 2),
-    mbps(r.bytes, r.ours_s), mbps(r.bytes, r.peer_s), fmt(r.peak_rss_mb, 1),
+    mbps(r.bytes, r.ours_s), mbps(r.bytes, r.peer_s), fmt(r.peak_rss_mb, 1), r.server_gets === undefined ? '' : fmt(r.server_gets, 0),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');

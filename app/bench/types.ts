@@ -22,6 +22,8 @@ export interface BenchRow {
   ratio: number | null;
   /** The engine's peak RSS (largest over our runs), in MB (10^6 bytes), or null. */
   peak_rss_mb: number | null;
+  /** GETs the server saw during our run, where a case counts them (second_read_1g). */
+  server_gets?: number | null;
 }
 
 export interface BenchContext {
@@ -51,5 +53,7 @@ export interface CaseResult {
 export interface BenchCase {
   /** Fixed row name, the same under --quick (e.g. download_1g). */
   readonly name: string;
+  /** Names of further rows the case gives (also accepted by --only). */
+  readonly aliases?: readonly string[];
   run(ctx: BenchContext): Promise<CaseResult>;
 }
