@@ -62,6 +62,8 @@ export interface RangeReadOptions {
   signal?: AbortSignal;
   /** No cache, server only (origin UR). */
   unbuffered?: boolean;
+  /** Bytes read from `localCopy` are copied into `cache` too (free up space). */
+  fillCacheFromLocal?: boolean;
 }
 
 export class NetfsEngine {
@@ -127,6 +129,7 @@ export class NetfsEngine {
       ...(options.expect === undefined ? {} : { expect: options.expect }),
       ...(options.cache === undefined || options.unbuffered === true ? {} : { cache: options.cache }),
       ...(options.localCopy === undefined ? {} : { localCopy: options.localCopy }),
+      ...(options.fillCacheFromLocal === true ? { fillCacheFromLocal: true, cacheRequired: true } : {}),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
   }

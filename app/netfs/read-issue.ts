@@ -54,7 +54,7 @@ async function nextTile(rs: ReadState, pos: number, extents: OccupancyExtent[], 
   }
   if (pos >= rs.limit) return { source: 'ZERO', len: Math.min(end - pos, rsize), copyToCache: false };
   const bound = Math.min(rs.limit, end, first?.start ?? Infinity);
-  if (params.localCopy !== undefined) return { source: 'LOCL', len: Math.min(bound - pos, rsize), copyToCache: false };
+  if (params.localCopy !== undefined) return { source: 'LOCL', len: Math.min(bound - pos, rsize), copyToCache: cache !== undefined && params.fillCacheFromLocal === true };
   return { source: 'DOWN', len: Math.min(bound - pos, rsize), copyToCache: cache !== undefined };
 }
 

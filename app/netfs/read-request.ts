@@ -47,6 +47,11 @@ export interface ReadParams {
   cacheRequired?: boolean;
   /** A synced local copy the caller knows is unchanged since the last sync: a third source. */
   localCopy?: string;
+  /**
+   * Bytes read from `localCopy` go to the cache too, from the same buffers (origin copy-to-cache:
+   * "free up space" moves a synced file's bytes into the cache before the file is removed).
+   */
+  fillCacheFromLocal?: boolean;
   signal?: AbortSignal;
   /** Overrides the engine's rsize for this request (one whole GET from a server without ranges). */
   rsize?: number;

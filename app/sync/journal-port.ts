@@ -13,13 +13,12 @@ export function journalPort(journal: Journal, now: () => number = Date.now): Pas
     base: () => journal.base(),
     placementOf: journal.placements(),
     waiting(nowMs) {
-      const out = new Map<string, { nextRetryMs: number; localSize: number | null; localMtimeMs: number | null }>();
+      const out = new Map<string, { nextRetryMs: number; failedMs: number }>();
       for (const f of journal.failures()) {
         if (f.nextRetryMs <= nowMs) continue;
-        const row = journal.entry(f.path);
         // A local edit after the failure retries at once: the file's mtime is then newer than
-        // the failure, which localChangedSince sees as a different local version.
-        out.set(f.path, { nextRetryMs: f.nextRetryMs, localSize: row?.localSize ?? null, localMtimeMs: Math.min(row?.localMtimeMs ?? f.lastFailedMs, f.lastFailedMs) });
+        // the failure (pass.ts, localChangedSince).
+        out.set(f.path, { nextRetryMs: f.nextRetryMs, failedMs: f.lastFailedMs });
       }
       return out;
     },

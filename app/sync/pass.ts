@@ -27,8 +27,8 @@ import { rootPresent, writeRootMarker } from './state-folder.js';
 export interface PassJournal extends JournalPort {
   base(): BaseTree;
   placementOf: PlacementOf;
-  /** Paths whose last attempt failed and whose next retry is later than `nowMs`, with the local version then. */
-  waiting(nowMs: number): ReadonlyMap<string, { nextRetryMs: number; localSize: number | null; localMtimeMs: number | null }>;
+  /** Paths whose last attempt failed and whose next retry is later than `nowMs`, with the time of that failure. */
+  waiting(nowMs: number): ReadonlyMap<string, { nextRetryMs: number; failedMs: number }>;
   /** How many synced files the journal holds. */
   syncedFileCount(): number;
 }
@@ -47,6 +47,8 @@ export interface PassOptions {
   /** Carry out a held plan (`sync --yes`). */
   confirmed: boolean;
   dryRun: boolean;
+  /** Runs after discovery, before planning; returns the paths it removed locally (free up space). */
+  beforePlan?: (trees: { base: BaseTree; remote: RemoteTree }) => Promise<string[]>;
   signal?: AbortSignal;
   now?: () => Date;
   log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
@@ -65,10 +67,14 @@ export interface PassReport {
   propfinds: number;
 }
 
-function localChangedSince(local: LocalTree, path: string, w: { localSize: number | null; localMtimeMs: number | null }): boolean {
+/**
+ * A local edit after the failure retries at once (F6): the file's mtime is then newer than the
+ * failure. (Compared with the failure's time, not with the journal row: a pending upload differs
+ * from its row by definition, and a new file has none.) A vanished file waits its turn.
+ */
+function localChangedSince(local: LocalTree, path: string, w: { failedMs: number }): boolean {
   const now = local.get(path);
-  if (now === undefined) return w.localSize !== null;
-  return now.size !== w.localSize || now.mtimeMs !== w.localMtimeMs;
+  return now !== undefined && now.kind === 'file' && now.mtimeMs > w.failedMs;
 }
 
 /** The remote tree without what the ignore rules leave out (an ignored folder's subtree too). */
@@ -94,8 +100,11 @@ export async function runPass(o: PassOptions): Promise<PassReport> {
     await writeRootMarker(o.root, o.accountId).catch(() => undefined);
     markerPresent = await rootPresent(o.root);
   }
-  const remote = await discoverRemote(o.backend, { capabilities: o.caps, ...(o.signal === undefined ? {} : { signal: o.signal }) });
-  const local = await scanLocal(o.root, { ignore: o.isIgnored, ...(o.signal === undefined ? {} : { signal: o.signal }) });
+  // Both sides at once: the scan's lstats run in the thread pool while the listings are on the wire.
+  const [remote, local] = await Promise.all([
+    discoverRemote(o.backend, { capabilities: o.caps, ...(o.signal === undefined ? {} : { signal: o.signal }) }),
+    scanLocal(o.root, { ignore: o.isIgnored, ...(o.signal === undefined ? {} : { signal: o.signal }) }),
+  ]);
   const remoteTree = withoutIgnored(remote.tree, o.isIgnored);
   const localRootMissing = local.rootMissing || (!markerPresent && synced > 0);
   const blind = {
@@ -103,7 +112,19 @@ export async function runPass(o: PassOptions): Promise<PassReport> {
     remotePaths: remote.blind.remotePaths,
     localPaths: local.blindPaths,
   };
-  const thePlan = plan(base, localRootMissing ? new Map() : local.tree, remoteTree, { placementOf: o.journal.placementOf, blind, localRootMissing });
+  // Free up space (unpinned synced files) before planning: freed files leave the local tree and
+  // their rows become online-only.
+  let planBase = base;
+  let planLocal: LocalTree = local.tree;
+  if (o.beforePlan !== undefined && !o.dryRun && !localRootMissing) {
+    const freed = await o.beforePlan({ base, remote: remoteTree });
+    if (freed.length > 0) {
+      const gone = new Set(freed);
+      planLocal = new Map([...local.tree].filter(([p]) => !gone.has(p)));
+      planBase = o.journal.base();
+    }
+  }
+  const thePlan = plan(planBase, localRootMissing ? new Map() : planLocal, remoteTree, { placementOf: o.journal.placementOf, blind, localRootMissing });
   const report: PassReport = {
     plan: thePlan,
     held: null,

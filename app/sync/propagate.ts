@@ -19,7 +19,7 @@ import type { Action, LocalEntry } from './model.js';
 import { localPath } from './local-path.js';
 import type { PropagateContext } from './propagate-context.js';
 import { hashLocalFile, hashRemoteFile } from './content-hash.js';
-import { baseOf } from './local-state.js';
+import { baseOf, localNow, sameLocal } from './local-state.js';
 import { resolveByCopy } from './step-conflict.js';
 import { downloadFile } from './step-download.js';
 import { deleteLocal, deleteRemote, makeLocalFolder, makeRemoteFolder, moveRemote } from './step-tree.js';
@@ -110,8 +110,18 @@ export async function propagate(ctx: PropagateContext, actions: readonly Action[
           return;
         }
       }
+      if (a.type === 'upload' && !(await stillAsPlanned(ctx, a.path, a.local))) {
+        // Edited again while it uploaded (the engine refuses to send a file that changes under
+        // it): not a failure to back off from; the next pass uploads the new version (F12).
+        result.skipped++;
+        return;
+      }
       if (a.type === 'upload' && err.code === 'INSUFFICIENT_STORAGE') uploadCeiling = Math.min(uploadCeiling, a.local.size);
-      if (a.type === 'download' && err.code === 'CHANGED_ON_SERVER') {
+      // The server's version changed since the plan: nothing done, the next pass plans again
+      // (a delete that meets someone's edit becomes a download of it: edit beats delete, F14).
+      const changedOnServer = err.code === 'CHANGED_ON_SERVER' || err.code === 'PRECONDITION_FAILED';
+      if ((a.type === 'download' && err.code === 'CHANGED_ON_SERVER') || (a.type === 'delete-remote' && changedOnServer)) {
+        ctx.log('info', 'changed on the server since the plan: planned again next pass', { path: a.path, action: a.type });
         result.skipped++;
         return;
       }
@@ -174,6 +184,9 @@ async function step(ctx: PropagateContext, a: Action, result: PropagateResult): 
       if (row === null) return false;
       ctx.journal.recordSynced([row]);
       result.bytesUp += row.localSize;
+      // Edited again after the engine had read it all: the row holds the version that went
+      // up, and another pass must follow for the new one (F12), so count it as skipped too.
+      if (!(await stillAsPlanned(ctx, a.path, a.local))) result.skipped++;
       return true;
     }
     case 'compare': {
@@ -204,6 +217,11 @@ async function step(ctx: PropagateContext, a: Action, result: PropagateResult): 
       ctx.journal.forget([a.path]);
       return true;
   }
+}
+
+/** The local file is still the version the plan saw (false when it cannot be read either). */
+async function stillAsPlanned(ctx: PropagateContext, path: string, local: LocalEntry): Promise<boolean> {
+  return sameLocal(await localNow(localPath(ctx.root, path), path).catch(() => null), local);
 }
 
 async function conflict(ctx: PropagateContext, path: string, local: LocalEntry, remote: RemoteEntry, result: PropagateResult): Promise<boolean> {

@@ -54,7 +54,7 @@ export async function readFile(session: SyncSession, path: string, options: Read
   const cache = options.cache ?? obj ?? undefined;
   try {
     if (localCopy === undefined && length > 0) {
-      const covered = cache === undefined ? false : await coveredByCache(cache, offset, offset + length);
+      const covered = cache === undefined ? false : await coveredByCache(cache, offset, Math.min(size, Math.ceil((offset + length) / cache.granule) * cache.granule));
       if (!covered) await session.backend.stat(path); // UNREACHABLE here: nothing written yet
     }
     return await readThrough(session, path, { offset, length, size, etag: row.etag, mtimeMs: row.remoteMtimeMs, localCopy, cache, consumer: options.consumer, signal: options.signal });
@@ -83,9 +83,9 @@ async function readThrough(
   return { bytes: outcome.transferred, source: localCopy === undefined ? 'cache-or-server' : 'local' };
 }
 
-/** The cache holds every byte of [start, end). */
+/** The cache holds every byte of [start, end) (asked in whole granules, as the engine reads it). */
 async function coveredByCache(cache: CacheObjectIo, start: number, end: number): Promise<boolean> {
-  let at = start;
+  let at = Math.floor(start / cache.granule) * cache.granule;
   while (at < end) {
     const extents = await cache.queryOccupancy(at, end);
     const first = extents[0];

@@ -18,6 +18,7 @@ import type { RemoteBackend } from '../remote/backend.js';
 import { cachedCapabilities } from './capabilities-cache.js';
 import { CacheStore } from '../cache/store.js';
 import { CachedDownloads } from './download-cached.js';
+import { dehydrate } from './dehydrate.js';
 import { IgnoreRules } from './ignore.js';
 import { Journal } from './journal.js';
 import { journalPort } from './journal-port.js';
@@ -27,6 +28,7 @@ import { saveLastPass } from './last-pass.js';
 import { saveStats } from './stats-file.js';
 import { runPass, type PassReport } from './pass.js';
 import { openRemote } from './remote-of.js';
+import { retryingBackend } from './retrying-backend.js';
 import { openStateFolder, type StateFolder } from './state-folder.js';
 import { throttledBackend, rsizeFor } from './throttled-backend.js';
 import { TokenBucket } from './token-bucket.js';
@@ -113,7 +115,8 @@ export class SyncSession {
       const settings = journal.settings();
       const down = new TokenBucket(settings.bandwidthDownBytesPerSec);
       const up = new TokenBucket(settings.bandwidthUpBytesPerSec);
-      const inner = await openRemote({ remote: state.account.remote, user: state.account.user, password: state.password, ca: state.account.ca });
+      // Listings, stats, MKCOL and DELETE are sent again when their connection drops (F1).
+      const inner = retryingBackend(await openRemote({ remote: state.account.remote, user: state.account.user, password: state.password, ca: state.account.ca }));
       backend = inner;
       const caps = await cachedCapabilities(state.dir, state.account.remote, inner).catch((e: unknown) => {
         // Offline with nothing probed yet: assume the least (every precondition re-checked).
@@ -188,6 +191,23 @@ export class SyncSession {
       journal: journalPort(this.journal, () => this.now().getTime()),
       trash: { trash: (_file, path) => this.trash.put(root, path, this.now().getTime()) },
       downloads,
+      beforePlan: async ({ base, remote }) => {
+        const store = parts.cache;
+        if (store === null) return [];
+        const port = journalPort(this.journal, () => this.now().getTime());
+        const r = await dehydrate({
+          root,
+          engine: parts.engine,
+          store,
+          base,
+          remote,
+          placementOf: this.journal.placements(),
+          record: (entries) => port.recordOnlineOnly(entries),
+          log: (level, message, fields) => this.log[level](fields ?? {}, message),
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
+        });
+        return r.freed;
+      },
       isIgnored: (path, kind) => ignore.isIgnored(path, kind),
       transfers: settings.transfers,
       confirmed: options.confirmed,

@@ -15,6 +15,7 @@ import { NetfsError, isNetfsError } from '../api/errors.js';
 import type { RemoteEntry } from '../api/remote.js';
 import type { Precondition } from '../remote/backend.js';
 import { etagsMatchWeakly } from '../remote/webdav/etag.js';
+import { hashLocalFile, hashRemoteFile } from './content-hash.js';
 import { localPath } from './local-path.js';
 import { baseOf, localNow, sameLocal } from './local-state.js';
 import type { BaseEntry, LocalEntry } from './model.js';
@@ -46,8 +47,37 @@ export function preconditionFor(base: BaseEntry | null): Precondition {
 /**
  * Uploads `local` to `path`, expecting the server to hold `expected` (null: nothing).
  * Returns the journal row, or null when the local file changed since the plan (skipped).
+ * A failed precondition where the server already holds exactly our bytes is no conflict: an
+ * upload whose answer was lost (C3, F1), or the same bytes put there by someone else.
  */
 export async function uploadFile(ctx: PropagateContext, path: string, local: LocalEntry, expected: BaseEntry | null): Promise<BaseEntry | null> {
+  try {
+    return await uploadChecked(ctx, path, local, expected);
+  } catch (e) {
+    if (isNetfsError(e) && (e.code === 'PRECONDITION_FAILED' || e.code === 'CHANGED_ON_SERVER')) {
+      const same = await serverHoldsOurs(ctx, path, local);
+      if (same !== null) return same;
+    }
+    throw e;
+  }
+}
+
+/** The journal row when the server's file has our size and our bytes (hashed) and ours is unchanged; else null. */
+async function serverHoldsOurs(ctx: PropagateContext, path: string, local: LocalEntry): Promise<BaseEntry | null> {
+  try {
+    const now = await statOrNull(ctx, path);
+    if (now === null || now.kind !== 'file' || now.size !== local.size) return null;
+    const file = localPath(ctx.root, path);
+    if (!sameLocal(await localNow(file, path), local)) return null;
+    const [ours, theirs] = await Promise.all([hashLocalFile(file, ctx.signal), hashRemoteFile(ctx.engine, now, ctx.signal)]);
+    if (ours !== theirs || !sameLocal(await localNow(file, path), local)) return null;
+    return baseOf(path, local, now);
+  } catch {
+    return null; // could not tell: the caller's precondition failure stands
+  }
+}
+
+async function uploadChecked(ctx: PropagateContext, path: string, local: LocalEntry, expected: BaseEntry | null): Promise<BaseEntry | null> {
   const file = localPath(ctx.root, path);
   if (!sameLocal(await localNow(file, path), local)) return null;
   const precondition = preconditionFor(expected);

@@ -16,8 +16,10 @@ import type { EntryInfo, StatusInfo } from '../../api/entries.js';
 import { ENTRY_STATES, type EntryState } from '../../api/states.js';
 import { readCacheObjects } from '../../cache/index-reader.js';
 import { listEntries } from '../../sync/entry-info.js';
+import { hydrateFile } from '../../sync/hydrate.js';
 import { IgnoreRules } from '../../sync/ignore.js';
 import { localPath } from '../../sync/local-path.js';
+import type { ConflictRow } from '../../sync/journal.js';
 import { EngineLock } from '../../sync/lock.js';
 import { lastPass } from '../../sync/last-pass.js';
 import { SyncSession } from '../../sync/session.js';
@@ -30,7 +32,7 @@ import { formatBytes } from '../progress.js';
 type Exit = (code: number) => void;
 
 /** What the cache holds of each file, read from its index beside whatever runs. */
-function cachedLookup(s: SyncSession): (path: string) => { bytes: number; ranges: [number, number][] } | null {
+export function cachedLookup(s: SyncSession): (path: string) => { bytes: number; ranges: [number, number][] } | null {
   const byKey = new Map(readCacheObjects(s.state.cacheDir, s.state.account.id).map((o) => [o.key, o]));
   return (path) => {
     const o = byKey.get(path);
@@ -54,6 +56,21 @@ function when(ms: number | null): string {
 function entryLine(e: EntryInfo): string {
   const size = e.kind === 'folder' ? 'folder' : e.size === null ? '?' : formatBytes(e.size);
   return `${e.state.padEnd(11)} ${size.padStart(9)}  ${when(e.mtimeMs)}  ${e.path}${e.kind === 'folder' ? '/' : ''}`;
+}
+
+/** Resolves the conflict of `path` (the file or its conflict copy); the app service does the same. */
+export async function resolveConflict(s: SyncSession, path: string, keep: 'ours' | 'theirs' | 'both'): Promise<ConflictRow> {
+  const row = s.journal.conflicts().find((c) => c.path === path || c.copyPath === path);
+  if (row === undefined) throw new NetfsError('NOT_FOUND', `no conflict recorded for ${path} (see "netfs-sync conflicts")`);
+  if (keep === 'theirs') {
+    // Our copy goes to the trash; the next pass deletes it on the server too.
+    await s.trash.put(s.root, row.copyPath);
+  } else if (keep === 'ours') {
+    // Ours takes the name back: a local edit of PATH and a local delete of the copy.
+    await rename(localPath(s.root, row.copyPath), localPath(s.root, row.path));
+  }
+  s.journal.resolveConflict(row.copyPath);
+  return row;
 }
 
 export function registerJournalCommands(program: Command, io: CliIo, exit: Exit): void {
@@ -110,23 +127,47 @@ export function registerJournalCommands(program: Command, io: CliIo, exit: Exit)
       });
     });
 
-  for (const [name, placement, words] of [
-    ['pin', 'synced', 'always keep PATH on this device (synced); children inherit'],
-    ['unpin', 'online-only', 'make PATH online-only: listed, read on demand; children inherit'],
-  ] as const) {
-    program
-      .command(`${name} <path>`)
-      .description(words)
-      .requiredOption('--state <dir>', 'state folder')
-      .action(async (pathArg: string, o: { state: string }) => {
-        const path = remotePathArg(pathArg);
-        await withJournal(o.state, async (s) => {
-          s.journal.setPlacement(path, placement);
-          io.out(`${path}: ${placement} (the next sync pass applies it)\n`);
-          exit(EXIT.OK);
-        });
+  program
+    .command('pin <path>')
+    .description('always keep PATH on this device (synced); children inherit; a file is fetched now (from the cache when it holds it)')
+    .requiredOption('--state <dir>', 'state folder')
+    .action(async (pathArg: string, o: { state: string }) => {
+      const path = remotePathArg(pathArg);
+      const isFile = await withJournal(o.state, async (s) => {
+        s.journal.setPlacement(path, 'synced');
+        return s.journal.entry(path)?.kind === 'file';
       });
-  }
+      if (!isFile || EngineLock.holder(o.state) !== null) {
+        io.out(`${path}: synced (the ${isFile ? 'running engine' : 'next sync pass'} fetches it)\n`);
+        exit(EXIT.OK);
+        return;
+      }
+      const session = await SyncSession.open(o.state, { engine: true, lock: 'if-free' });
+      try {
+        if (session.cache === null) {
+          io.out(`${path}: synced (the running engine fetches it)\n`);
+        } else {
+          const r = await hydrateFile(session, path);
+          io.out(r.already ? `${path}: synced (already on this device)\n` : `${path}: synced, now at ${r.localPath} (${r.fetched === 0 ? 'from the cache' : `${formatBytes(r.fetched)} from the server`})\n`);
+        }
+        exit(EXIT.OK);
+      } finally {
+        await session.close();
+      }
+    });
+
+  program
+    .command('unpin <path>')
+    .description('make PATH online-only (free up space): listed, read on demand, kept in the cache until culled; children inherit')
+    .requiredOption('--state <dir>', 'state folder')
+    .action(async (pathArg: string, o: { state: string }) => {
+      const path = remotePathArg(pathArg);
+      await withJournal(o.state, async (s) => {
+        s.journal.setPlacement(path, 'online-only');
+        io.out(`${path}: online-only (the next sync pass frees the space, once each file is checked against the server)\n`);
+        exit(EXIT.OK);
+      });
+    });
 
   program
     .command('conflicts')
@@ -151,16 +192,7 @@ export function registerJournalCommands(program: Command, io: CliIo, exit: Exit)
       const path = remotePathArg(pathArg);
       const keep = oneOf('--keep', o.keep, ['ours', 'theirs', 'both'] as const);
       await withJournal(o.state, async (s) => {
-        const row = s.journal.conflicts().find((c) => c.path === path || c.copyPath === path);
-        if (row === undefined) throw new NetfsError('NOT_FOUND', `no conflict recorded for ${path} (see "netfs-sync conflicts")`);
-        if (keep === 'theirs') {
-          // Our copy goes to the trash; the next pass deletes it on the server too.
-          await s.trash.put(s.root, row.copyPath);
-        } else if (keep === 'ours') {
-          // Ours takes the name back: a local edit of PATH and a local delete of the copy.
-          await rename(localPath(s.root, row.copyPath), localPath(s.root, row.path));
-        }
-        s.journal.resolveConflict(row.copyPath);
+        const row = await resolveConflict(s, path, keep);
         io.out(`${row.path}: kept ${keep}${keep === 'both' ? ` (${row.copyPath} stays)` : ''}; the next sync pass carries it to the server\n`);
         exit(EXIT.OK);
       });

@@ -10,6 +10,8 @@ import type { Command } from 'commander';
 import { isNetfsError } from '../../api/errors.js';
 import type { Action } from '../../sync/model.js';
 import type { PassReport } from '../../sync/pass.js';
+import { IgnoreRules } from '../../sync/ignore.js';
+import { recordPending } from '../../sync/pending.js';
 import { SyncSession } from '../../sync/session.js';
 import { SyncLoop } from '../../sync/sync-loop.js';
 import { EXIT } from '../exit-codes.js';
@@ -91,7 +93,9 @@ async function syncOnce(session: SyncSession, io: CliIo, confirmed: boolean): Pr
         report = await session.pass({ confirmed, dryRun: false, signal: controller.signal });
       } catch (e) {
         if (isNetfsError(e) && e.code === 'UNREACHABLE') {
-          io.err(`netfs-sync: ${e.message}\n`);
+          const pending = await recordPending(session.journal, session.root, await IgnoreRules.load(session.root));
+          io.err(`netfs-sync: offline: ${e.message}\n`);
+          if (pending.length > 0) io.err(`netfs-sync: ${pending.length} local change(s) pending until the server is back: ${pending.slice(0, 5).join(', ')}${pending.length > 5 ? ', …' : ''}\n`);
           return EXIT.UNREACHABLE;
         }
         throw e;
