@@ -179,6 +179,7 @@ export class SyncSession {
     const downloads = parts.downloads;
     const ignore = await IgnoreRules.load(this.root);
     const settings = this.journal.settings();
+    if (settings.cacheLimitBytes > 0 && parts.cache !== null) await parts.cache.setLimit(settings.cacheLimitBytes);
     parts.down.setRate(settings.bandwidthDownBytesPerSec);
     parts.up.setRate(settings.bandwidthUpBytesPerSec);
     const root = this.root;

@@ -2,9 +2,9 @@ import { describe, it, expect } from 'vitest';
 import { checkSettingKey, checkSettingValue, DEFAULT_SETTINGS, parseSettingValue, SETTING_KEYS } from './settings.js';
 
 describe('settings (issue 5 item 7)', () => {
-  it('has the documented defaults: 25 s backoff base, hourly rescan, 4 transfers, no limits', () => {
-    expect(DEFAULT_SETTINGS).toEqual({ backoffBaseMs: 25_000, rescanIntervalMs: 3_600_000, debounceMs: 1000, transfers: 4, bandwidthUpBytesPerSec: 0, bandwidthDownBytesPerSec: 0, cacheLimitBytes: 0 });
-    expect(SETTING_KEYS).toHaveLength(7);
+  it('has the documented defaults: 25 s backoff base, hourly rescan, a 30 s remote poll, 4 transfers, no limits', () => {
+    expect(DEFAULT_SETTINGS).toEqual({ backoffBaseMs: 25_000, rescanIntervalMs: 3_600_000, debounceMs: 1000, remotePollMs: 30_000, transfers: 4, bandwidthUpBytesPerSec: 0, bandwidthDownBytesPerSec: 0, cacheLimitBytes: 0 });
+    expect(SETTING_KEYS).toHaveLength(8);
   });
 
   it('parses what is typed on the command line, and refuses what does not fit, naming the key and the range', () => {

@@ -6,10 +6,11 @@
  *   backoffBaseMs              25000        first retry of a failed item; x5 each time, at most 24 h
  *   rescanIntervalMs           3600000      full local rescan (also covers a broken watcher, F16)
  *   debounceMs                 1000         quiet time after a local change before a pass
+ *   remotePollMs               30000        how often the server is listed for its changes
  *   transfers                  4            transfers at once
  *   bandwidthUpBytesPerSec     0            0 = unlimited
  *   bandwidthDownBytesPerSec   0            0 = unlimited
- *   cacheLimitBytes            0            0 = no byte limit (the free-space thresholds still apply)
+ *   cacheLimitBytes            0            0 = the default: the smaller of 10 GiB and 10 % of the disk
  */
 import { NetfsError } from '../api/errors.js';
 
@@ -17,6 +18,7 @@ export interface Settings {
   backoffBaseMs: number;
   rescanIntervalMs: number;
   debounceMs: number;
+  remotePollMs: number;
   transfers: number;
   bandwidthUpBytesPerSec: number;
   bandwidthDownBytesPerSec: number;
@@ -28,6 +30,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   backoffBaseMs: 25_000,
   rescanIntervalMs: 3_600_000,
   debounceMs: 1_000,
+  remotePollMs: 30_000,
   transfers: 4,
   bandwidthUpBytesPerSec: 0,
   bandwidthDownBytesPerSec: 0,
@@ -39,6 +42,7 @@ const RANGES: Readonly<Record<SettingKey, readonly [number, number]>> = {
   backoffBaseMs: [100, 86_400_000],
   rescanIntervalMs: [1_000, 7 * 86_400_000],
   debounceMs: [0, 600_000],
+  remotePollMs: [1_000, 86_400_000],
   transfers: [1, 64],
   bandwidthUpBytesPerSec: [0, Number.MAX_SAFE_INTEGER],
   bandwidthDownBytesPerSec: [0, Number.MAX_SAFE_INTEGER],

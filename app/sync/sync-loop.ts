@@ -5,7 +5,7 @@
  *
  *   SyncWatcher 'changes' ─┐  (a changed path in backoff is retried at once)
  *   SyncWatcher 'rescan'  ─┤
- *   poll timer (30 s)     ─┼──> request() ──> one pass at a time; a request during a pass
+ *   poll (remotePollMs)   ─┼──> request() ──> one pass at a time; a request during a pass
  *   next retry due        ─┤                  runs one more pass after it
  *   offline backoff       ─┘                  (UNREACHABLE: 2 s, 4 s, … at most 5 min)
  *
@@ -19,7 +19,6 @@ import type { SyncSession } from './session.js';
 import { SyncWatcher } from './watcher.js';
 import { IgnoreRules } from './ignore.js';
 
-export const DEFAULT_POLL_MS = 30_000;
 const OFFLINE_FIRST_MS = 2_000;
 const OFFLINE_MAX_MS = 5 * 60_000;
 
@@ -57,13 +56,13 @@ export class SyncLoop extends EventEmitter<SyncLoopEvents> {
   #offlineSince: number | null = null;
   #offlineWait = OFFLINE_FIRST_MS;
   #status: LoopStatus = { state: 'idle', lastPassMs: null };
-  readonly #pollMs: number;
+  readonly #pollMs: number | undefined;
   readonly #confirmed: boolean;
 
   constructor(session: SyncSession, options: SyncLoopOptions = {}) {
     super();
     this.session = session;
-    this.#pollMs = options.pollMs ?? DEFAULT_POLL_MS;
+    this.#pollMs = options.pollMs;
     this.#confirmed = options.confirmed ?? false;
   }
 
@@ -92,7 +91,7 @@ export class SyncLoop extends EventEmitter<SyncLoopEvents> {
     });
     this.#watcher.on('rescan', () => this.request());
     this.#watcher.on('degraded', (d) => this.session.log.warn({ since: d.since, reason: d.reason }, 'watcher broken: periodic full scans only'));
-    this.#poll = setInterval(() => this.request(), this.#pollMs);
+    this.#poll = setInterval(() => this.request(), this.#pollMs ?? settings.remotePollMs);
     this.#statsTimer = setInterval(() => void this.session.saveStats(), 5_000);
     this.request();
   }
@@ -167,7 +166,7 @@ export class SyncLoop extends EventEmitter<SyncLoopEvents> {
           this.session.log.error({ err }, 'sync pass failed');
           this.#setStatus({ state: 'error', code: isNetfsError(e) ? e.code : 'IO', message: err.message });
           this.emit('error', err);
-          this.#after(isNetfsError(e) && e.retryAfterMs !== undefined ? e.retryAfterMs : this.#pollMs);
+          this.#after(isNetfsError(e) && e.retryAfterMs !== undefined ? e.retryAfterMs : (this.#pollMs ?? this.session.journal.setting('remotePollMs')));
         }
       } finally {
         this.#abort = null;
