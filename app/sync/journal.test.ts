@@ -233,7 +233,7 @@ describe('journal: conflicts, trash, settings, pending', () => {
 
   it('settings have typed defaults, are checked, and persist', () => {
     const j = Journal.open(file);
-    expect(j.settings()).toEqual({ backoffBaseMs: 25_000, rescanIntervalMs: 3_600_000, debounceMs: 1000, transfers: 4, bandwidthUpBytesPerSec: 0, bandwidthDownBytesPerSec: 0, cacheLimitBytes: 0 });
+    expect(j.settings()).toEqual({ backoffBaseMs: 25_000, rescanIntervalMs: 3_600_000, debounceMs: 1000, remotePollMs: 30_000, transfers: 4, bandwidthUpBytesPerSec: 0, bandwidthDownBytesPerSec: 0, cacheLimitBytes: 0 });
     j.setSetting('transfers', 8);
     j.setSetting('bandwidthDownBytesPerSec', 750 * 1024);
     expect(() => j.setSetting('transfers', 0)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('transfers') }));
