@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { entryInfoSchema } from '../api/entries.js';
 import { startApache, type ApacheServer } from '../testing/index.js';
 import { cli, cliProcess } from './testing.js';
@@ -14,6 +14,10 @@ let n = 0;
 beforeAll(async () => {
   apache = await startApache();
   work = await mkdtemp(join(tmpdir(), 'netfs-offline-'));
+});
+// A test that stopped the server and then failed must not take the next ones down with it.
+beforeEach(async () => {
+  if (!apache.isRunning()) await apache.startServer();
 });
 afterAll(async () => {
   await apache.stop();
@@ -82,7 +86,7 @@ describe('files on demand and offline (issue 6) against Apache really stopped an
     }
     expect((await cli(['sync', '--once', '--state', a.state])).code).toBe(0);
     expect((await readdir(join(a.remoteDir, 'docs'))).sort()).toEqual(['big.bin', 'note.txt']);
-  });
+  }, 180_000);
 
   it('unpin of a file edited locally uploads the edit first, then frees it', async () => {
     const a = await account({ 'e.txt': 'v1' });
@@ -144,5 +148,5 @@ describe('files on demand and offline (issue 6) against Apache really stopped an
     expect(await readFile(join(a.remoteDir, copies[0] ?? ''), 'utf8')).toBe('q edited offline');
     const after = await ls(a.state);
     expect(after.get('/p.txt')?.state).toBe('synced');
-  });
+  }, 120_000);
 });
