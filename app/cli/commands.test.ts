@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { entryInfoSchema, statusInfoSchema } from '../api/entries.js';
 import { startApache, type ApacheServer } from '../testing/index.js';
 import { cli, cliProcess } from './testing.js';
@@ -13,6 +13,9 @@ let n = 0;
 beforeAll(async () => {
   apache = await startApache();
   work = await mkdtemp(join(tmpdir(), 'netfs-cli-cmd-'));
+});
+beforeEach(async () => {
+  if (!apache.isRunning()) await apache.startServer();
 });
 afterAll(async () => {
   await apache.stop();
