@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // the machines that run CI have two cores.
 export const config = defineConfig({
   test: {
-    include: ['app/**/*.test.ts'],
+    include: ['app/**/*.test.ts', 'main/**/*.test.ts', 'renderer/**/*.test.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,

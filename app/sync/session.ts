@@ -123,9 +123,10 @@ export class SyncSession {
         if (isNetfsError(e) && e.code === 'UNREACHABLE') return LEAST_CAPABILITIES;
         throw e;
       });
-      const limited = settings.bandwidthDownBytesPerSec > 0 || settings.bandwidthUpBytesPerSec > 0;
+      // Always behind the token buckets (a rate of 0 lets everything through), so a limit set
+      // while the engine runs applies at the next pass.
       const engine = new NetfsEngine({
-        backend: limited ? throttledBackend(inner, down, up) : inner,
+        backend: throttledBackend(inner, down, up),
         limits: { rsize: rsizeFor(settings.bandwidthDownBytesPerSec, 4 * 1024 * 1024) },
       });
       // One process owns the store (its start-up sweep moves leftovers to the graveyard).

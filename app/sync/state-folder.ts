@@ -5,6 +5,7 @@
  *   <state>/
  *     account.json     remote URL, user, sync root, CA file, format version   (0600)
  *     secret           the password, when there is one                        (0600)
+ *     secret.enc       instead of secret in the Electron app: encrypted by safeStorage (useSecretStore)
  *     journal.sqlite   the sync journal (journal.ts)
  *     cache/           the content store (app/cache)
  *     trash/           local files removed because the server deleted them (trash.ts)
@@ -25,6 +26,8 @@ import { NetfsError } from '../api/errors.js';
 
 export const ACCOUNT_FILE = 'account.json';
 export const SECRET_FILE = 'secret';
+/** The password encrypted by the Electron app's SecretStore (main/credentials.ts). */
+export const SECRET_ENC_FILE = 'secret.enc';
 export const JOURNAL_FILE = 'journal.sqlite';
 export const CACHE_DIR = 'cache';
 export const TRASH_DIR = 'trash';
@@ -80,6 +83,23 @@ function paths(dir: string, account: Account, password: string | null): StateFol
   };
 }
 
+/**
+ * Where the account's password is kept instead of the `secret` file: the Electron app registers
+ * one backed by safeStorage (main/credentials.ts); the CLI and the headless host register none.
+ */
+export interface SecretStore {
+  /** The password of the account in `dir`, or null when it has none. */
+  read(dir: string): Promise<string | null>;
+  write(dir: string, password: string): Promise<void>;
+}
+
+let secretStore: SecretStore | null = null;
+
+/** Sets the process-wide secret store (null: the `secret` file of mode 0600, as the CLI keeps it). */
+export function useSecretStore(store: SecretStore | null): void {
+  secretStore = store;
+}
+
 /** Writes `data` to `file` with mode 0600 through a temp name, fsynced, then renamed. */
 async function writePrivate(file: string, data: string): Promise<void> {
   const tmp = `${file}.tmp-${randomUUID()}`;
@@ -118,7 +138,7 @@ export async function initStateFolder(dirArg: string, options: InitOptions): Pro
     createdAt: new Date().toISOString(),
   };
   const password = options.password ?? null;
-  if (password !== null) await writePrivate(join(dir, SECRET_FILE), password);
+  if (password !== null) await (secretStore === null ? writePrivate(join(dir, SECRET_FILE), password) : secretStore.write(dir, password));
   await writeRootMarker(local, account.id);
   // account.json last: a folder without it is not initialised, so a failed init can be retried.
   await writePrivate(join(dir, ACCOUNT_FILE), `${JSON.stringify(account, null, 2)}\n`);
@@ -147,6 +167,7 @@ export async function openStateFolder(dirArg: string): Promise<StateFolder> {
   if (!result.success) {
     throw new NetfsError('PROTOCOL', `${join(dir, ACCOUNT_FILE)} is not an account file this version understands: ${result.error.issues[0]?.message ?? 'invalid'}`);
   }
+  if (secretStore !== null) return paths(dir, result.data, await secretStore.read(dir));
   let password: string | null = null;
   try {
     password = await readFile(join(dir, SECRET_FILE), 'utf8');

@@ -4,7 +4,7 @@
 //   typecheck (tsc -b) ─┐
 //   lint (eslint)      ─┼─> counted as one test each
 //   unit+integration   ─┘   (vitest, JSON report → counts per test)
-//   e2e (Playwright)        (joins with the renderer issue)
+//   e2e (Playwright)        (Debian Chromium against `netfs-sync serve`; JSON report → counts per test)
 //
 // The last line of stdout is the total; it is also written to .test-results/summary.txt so
 // that .ci/run can print it again after npm's own output.
@@ -19,10 +19,10 @@ mkdirSync(results, { recursive: true });
 
 const suites = [];
 
-function run(name, command, args) {
+function run(name, command, args, env = {}) {
   const started = Date.now();
   process.stdout.write(`\n=== ${name}: ${command} ${args.join(' ')}\n`);
-  const child = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: process.env });
+  const child = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   return { status: child.status ?? 1, signal: child.signal, seconds };
 }
@@ -56,9 +56,25 @@ function vitestSuite(name, args) {
   });
 }
 
+// Playwright (e2e/playwright.config.ts); its global setup builds the app (npm run build).
+function playwrightSuite(name) {
+  const report = join(results, `${name}.json`);
+  const r = run(name, 'npx', ['playwright', 'test', '-c', 'e2e', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_FILE: report });
+  if (!existsSync(report)) {
+    suites.push({ name, passed: 0, failed: 1, skipped: 0, seconds: r.seconds, note: `no report (exit ${r.status}, ${r.signal ?? 'no signal'})` });
+    return;
+  }
+  const { stats = {}, errors = [] } = JSON.parse(readFileSync(report, 'utf8'));
+  // `errors`: failures outside any test (global setup, a spec that does not load).
+  let failed = (stats.unexpected ?? 0) + errors.length;
+  if (r.status !== 0 && failed === 0) failed = 1;
+  suites.push({ name, passed: (stats.expected ?? 0) + (stats.flaky ?? 0), failed, skipped: stats.skipped ?? 0, seconds: r.seconds });
+}
+
 check('typecheck', 'npx', ['tsc', '-b']);
 check('lint', 'npx', ['eslint', '--max-warnings', '0', '.']);
 vitestSuite('vitest', []);
+playwrightSuite('e2e');
 
 const total = suites.reduce(
   (t, s) => ({ passed: t.passed + s.passed, failed: t.failed + s.failed, skipped: t.skipped + s.skipped }),

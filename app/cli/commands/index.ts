@@ -8,6 +8,7 @@ import { registerSync } from './sync.js';
 import { registerRead } from './read.js';
 import { registerCacheStats } from './cache-stats.js';
 import { registerJournalCommands } from './journal-commands.js';
+import { registerServe } from './serve.js';
 
 export function registerCommands(program: Command, io: CliIo, exit: (code: number) => void): void {
   registerInit(program, io, exit);
@@ -15,4 +16,5 @@ export function registerCommands(program: Command, io: CliIo, exit: (code: numbe
   registerJournalCommands(program, io, exit);
   registerRead(program, io, exit);
   registerCacheStats(program, io, exit);
+  registerServe(program, io, exit);
 }
