@@ -134,10 +134,18 @@ export async function manifest(dir: string, skip: (rel: string) => boolean = () 
   return out;
 }
 
-/** Every path below `dir` (files and folders, relative), sorted. */
+/** Every path below `dir` (files, folders, symlinks, relative), sorted; symlinks are not followed. */
 export async function allPaths(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true });
-  return entries.map(String).sort();
+  const out: string[] = [];
+  const walk = async (abs: string, rel: string): Promise<void> => {
+    for (const e of await readdir(abs, { withFileTypes: true })) {
+      const r = rel === '' ? e.name : `${rel}/${e.name}`;
+      out.push(r);
+      if (e.isDirectory()) await walk(join(abs, e.name), r);
+    }
+  };
+  await walk(dir, '');
+  return out.sort();
 }
 
 /** Names below `dir` that a crash or a transfer may leave behind: partial copies and Apache's upload temp files. */

@@ -156,7 +156,9 @@ export async function collectReads(rs: ReadState): Promise<void> {
     if (inFlight) break;
     if (front.has(SREQ.FAILED)) {
       req.fail(front.error ?? new NetfsError('IO', `read ${req.path}: subrequest failed`));
-      rs.cancel(req.error!);
+      // Once only: cancel() wakes this collector, and waking it again on every pass while
+      // subrequests are still in flight would spin in microtasks and starve their I/O.
+      if (!rs.abort.signal.aborted) rs.cancel(req.error!);
       if (rs.inFlight > 0) return; // the rest must stop before the request can end
       for (const s of stream.splice(0)) consume(rs, s);
       break;

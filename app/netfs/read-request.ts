@@ -95,7 +95,15 @@ export class ReadState {
     this.perRequest = new Semaphore(ctx.limits.maxInFlightPerRequest);
     this.collectedTo = params.start;
     this.limit = Math.min(params.size, params.zeroPoint ?? params.size);
-    params.signal?.addEventListener('abort', () => this.cancel(new NetfsError('CANCELLED', `read ${params.path}: cancelled`)), { once: true });
+    if (params.signal?.aborted === true) this.onAbort(); // no 'abort' event comes for a signal aborted already
+    else params.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  private readonly onAbort = (): void => this.cancel(new NetfsError('CANCELLED', `read ${this.params.path}: cancelled`));
+
+  /** Stops listening to the caller's signal (one signal may serve thousands of reads: a whole sync pass). */
+  detachSignal(): void {
+    this.params.signal?.removeEventListener('abort', this.onAbort);
   }
 
   get origin(): string {

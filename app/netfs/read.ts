@@ -39,6 +39,7 @@ async function runOnce(ctx: EngineContext, params: ReadParams): Promise<{ rs: Re
       await rs.done.promise;
     }
   } finally {
+    rs.detachSignal();
     if (rs.cacheState === 'failed') await params.cache?.invalidate('write-error').catch(() => {});
     req.clear(RREQ.IN_PROGRESS);
     rs.dispatch.detach();

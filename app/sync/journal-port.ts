@@ -22,11 +22,7 @@ export function journalPort(journal: Journal, now: () => number = Date.now): Pas
       }
       return out;
     },
-    syncedFileCount: () => {
-      let n = 0;
-      for (const e of journal.base().values()) if (e.kind === 'file' && (e.placement ?? 'synced') === 'synced') n++;
-      return n;
-    },
+    syncedFileCount: () => journal.syncedFileCount(),
     recordSynced: (entries) => {
       journal.recordSynced(entries);
       journal.clearPending(entries.map((e) => e.path));

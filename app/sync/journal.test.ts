@@ -90,6 +90,16 @@ describe('journal: entries', () => {
     j.close();
   });
 
+  it('syncedFileCount counts synced files only (folders and online-only files left out), as base() would', () => {
+    const j = Journal.open(file);
+    j.recordSynced([row('/a', { kind: 'folder', etag: null, remoteSize: null, localSize: 0 }), row('/a/b'), row('/a/c'), row('/ab', { placement: 'online-only' })]);
+    expect(j.syncedFileCount()).toBe(2);
+    expect(j.syncedFileCount()).toBe([...j.base().values()].filter((e) => e.kind === 'file' && e.placement === 'synced').length);
+    j.forget(['/a/b']);
+    expect(j.syncedFileCount()).toBe(1);
+    j.close();
+  });
+
   it('a batch is one transaction: an error inside leaves nothing of it', () => {
     const j = Journal.open(file);
     expect(() =>

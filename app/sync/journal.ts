@@ -217,6 +217,11 @@ export class Journal {
     return this.guard('count entries', () => (this.db.prepare('SELECT count(*) AS n FROM entries').get() as { n: number }).n);
   }
 
+  /** Files recorded as synced (not online-only), counted in SQL: base() would build the whole tree for a number. */
+  syncedFileCount(): number {
+    return this.guard('count entries', () => (this.db.prepare("SELECT count(*) AS n FROM entries WHERE kind = 'file' AND placement = 'synced'").get() as { n: number }).n);
+  }
+
   /** Records each entry as in sync now (insert or replace), all in one transaction. */
   recordSynced(entries: readonly BaseEntry[]): void {
     this.guard('record entries', () => {

@@ -41,11 +41,17 @@ export class TokenBucket {
     this.#last = now;
   }
 
-  /** Resolves when `n` bytes may be sent or received; rejects when `signal` aborts the wait. */
+  /**
+   * Resolves when `n` bytes may be sent or received; rejects as soon as `signal` aborts, also
+   * while still queued behind other takers (then its turn is skipped and takes nothing).
+   */
   take(n: number, signal?: AbortSignal): Promise<void> {
     if (this.#rate === 0) return Promise.resolve();
+    const reason = (): Error => (signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+    if (signal?.aborted === true) return Promise.reject(reason());
     const turn = this.#queue.then(async () => {
       for (;;) {
+        if (signal?.aborted === true) throw reason();
         if (this.#rate === 0) return;
         this.#refill();
         if (this.#tokens >= 0) {
@@ -53,16 +59,15 @@ export class TokenBucket {
           return;
         }
         const waitMs = Math.ceil((-this.#tokens / this.#rate) * 1000);
-        await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(resolve, Math.max(1, waitMs));
-          signal?.addEventListener('abort', () => {
-            clearTimeout(timer);
-            reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-          }, { once: true });
-        });
+        await new Promise<void>((resolve) => setTimeout(resolve, Math.max(1, waitMs)));
       }
     });
     this.#queue = turn.catch(() => undefined);
-    return turn;
+    if (signal === undefined) return turn;
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => reject(reason());
+      signal.addEventListener('abort', onAbort, { once: true });
+      turn.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
   }
 }
