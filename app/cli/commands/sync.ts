@@ -113,6 +113,8 @@ async function syncOnce(session: SyncSession, io: CliIo, confirmed: boolean): Pr
     }
     progress.finish();
     const failures = session.journal.failures();
+    // A folder the server would not list was left alone on both sides: not in sync (F4).
+    const skippedFolders = report?.remoteFailures.length ?? 0;
     for (const c of conflicts) io.err(`netfs-sync: conflict: ${c.path} changed on both sides; ours kept as ${c.copyPath}\n`);
     if (failures.length > 0) {
       for (const f of failures) {
@@ -121,6 +123,7 @@ async function syncOnce(session: SyncSession, io: CliIo, confirmed: boolean): Pr
       }
       return EXIT.ITEMS_FAILED;
     }
+    if (skippedFolders > 0) return EXIT.ITEMS_FAILED;
     return EXIT.OK;
   } finally {
     progress.finish();
