@@ -18,6 +18,11 @@ describe('remote paths', () => {
     expect(nameProblem('x'.repeat(256))).toMatch(/256 bytes/);
     expect(nameProblem('\u00e9'.repeat(128))).toMatch(/256 bytes/);
     expect(nameProblem('\u00e9'.repeat(127))).toBeNull();
+    // Around the short-name shortcut (3 bytes per code unit at most): 85 x 3-byte = 255 bytes, 86 = 258.
+    expect(nameProblem('\u20ac'.repeat(85))).toBeNull();
+    expect(nameProblem('\u20ac'.repeat(86))).toMatch(/258 bytes/);
+    expect(nameProblem('\u{1F600}'.repeat(63) + 'abc')).toBeNull();
+    expect(nameProblem('\u{1F600}'.repeat(64))).toMatch(/256 bytes/);
   });
 
   it('gives parent, base name and child paths', () => {

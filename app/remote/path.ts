@@ -28,6 +28,8 @@ export function nameProblem(name: string): string | null {
   const control = CONTROL.exec(name);
   if (control !== null) return `name contains the control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
   if (LONE_SURROGATE.test(name)) return 'name is not valid Unicode (lone surrogate)';
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: short names need no encoding (listings and scans check every name).
+  if (name.length * 3 <= MAX_NAME_BYTES) return null;
   const bytes = utf8.encode(name).length;
   if (bytes > MAX_NAME_BYTES) return `name is ${bytes} bytes long (at most ${MAX_NAME_BYTES})`;
   return null;

@@ -6,6 +6,7 @@
  *   node --import app/testing/ts-loader.mjs app/sync/discover-measure.ts [runs] [concurrency]
  *   node --cpu-prof --import app/testing/ts-loader.mjs app/sync/discover-measure.ts   (profile)
  *   MEASURE=remote … (remote walks only)
+ *   MEASURE=parse …  (the listing parse alone, stage by stage, on the 501 real answers fetched once)
  *
  *   Apache data dir:  20 folders x (24 sub-folders) = 500 folders, 99 files in each = 50,000 entries
  */
@@ -13,7 +14,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createWebdavBackend } from '../remote/webdav/backend.js';
+import { createWebdavBackend, type WebdavBackend } from '../remote/webdav/backend.js';
+import { resolveHref } from '../remote/webdav/href.js';
+import { parseMultistatus, toEntry } from '../remote/webdav/multistatus.js';
+import { checkXmlStructure } from '../remote/webdav/xml-scan.js';
+import { decodeUtf8Body, MAX_XML_DEPTH, parseXml } from '../remote/webdav/xml.js';
 import { startApache } from '../testing/apache.js';
 import { discoverRemote } from './discover-remote.js';
 import { scanLocal } from './discover-local.js';
@@ -40,12 +45,60 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
+const PROPFIND_BODY =
+  '<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop><D:resourcetype/><D:getcontentlength/><D:getetag/><D:getlastmodified/><D:getcontenttype/></D:prop></D:propfind>';
+
+/**
+ * Fetches every folder's PROPFIND answer once, then times each stage of the parse over all of
+ * them (best of `runs`, CPU milliseconds of this process, GC included).
+ */
+async function measureParse(backend: WebdavBackend, auth: string): Promise<Record<string, number>> {
+  const folders = ['/', ...[...(await discoverRemote(backend, { concurrency })).tree.values()].filter((e) => e.kind === 'folder').map((e) => e.path)];
+  const answers: { url: URL; segments: string[]; body: Uint8Array }[] = [];
+  for (const path of folders) {
+    const url = backend.url(path, true);
+    const res = await fetch(url, { method: 'PROPFIND', headers: { depth: '1', authorization: auth, 'content-type': 'application/xml' }, body: PROPFIND_BODY });
+    answers.push({ url, segments: decodeURIComponent(url.pathname).split('/').filter((s) => s !== ''), body: new Uint8Array(await res.arrayBuffer()) });
+  }
+  const texts = answers.map((a) => decodeUtf8Body(a.body, 'text/xml; charset="utf-8"'));
+  const stages: Record<string, () => void> = {
+    utf8: () => answers.forEach((a) => decodeUtf8Body(a.body, 'text/xml')),
+    scan: () => texts.forEach((t) => checkXmlStructure(t, MAX_XML_DEPTH)),
+    parseXml: () => texts.forEach((t) => parseXml(t)),
+    whole: () =>
+      answers.forEach((a, i) => {
+        for (const r of parseMultistatus(parseXml(texts[i]!))) {
+          const where = resolveHref(r.href, a.url, a.segments);
+          if (where.kind === 'child') toEntry(r, `/x/${where.name}`, where.name);
+        }
+      }),
+  };
+  const out: Record<string, number> = { listings: answers.length, megabytes: Math.round(answers.reduce((n, a) => n + a.body.length, 0) / 1e6) };
+  for (const [name, stage] of Object.entries(stages)) {
+    const cpu: number[] = [];
+    for (let i = 0; i < Math.max(runs, 3); i++) {
+      const c0 = process.cpuUsage();
+      stage();
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1000);
+    }
+    out[`${name}CpuMs`] = Math.round(Math.min(...cpu));
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const apache = await startApache();
   try {
     await build(apache.dataDir);
     await apache.fixOwnership();
     const backend = createWebdavBackend({ url: apache.url, user: apache.user, password: apache.password });
+    if (process.env['MEASURE'] === 'parse') {
+      const auth = `Basic ${Buffer.from(`${apache.user}:${apache.password}`).toString('base64')}`;
+      console.log(JSON.stringify(await measureParse(backend, auth)));
+      await backend.close();
+      return;
+    }
     const remote: number[] = [];
     const remoteCpu: number[] = [];
     let size = 0;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { nameProblem } from '../path.js';
-import { decodePathname, encodeSegment, resolveHref, toUrl } from './href.js';
+import { decodePathname, encodeSegment, resolveHref, resolveHrefByUrl, resolvePlainHref, toUrl } from './href.js';
 
 const root = new URL('http://127.0.0.1:8080/dav/');
 const folderUrl = toUrl(root, ['docs'], true);
@@ -92,5 +92,41 @@ describe('P4: the path codec on any Unicode name', () => {
       }),
     );
     expect(encodeSegment('caf\u00e9')).not.toBe(encodeSegment('cafe\u0301'));
+  });
+});
+
+describe('B1, M1: the fast path for plain hrefs agrees with the URL parser', () => {
+  it('answers for the hrefs a listing is made of, as the full path would', () => {
+    for (const href of ['/dav/docs/', '/dav/docs/report-7.txt', '/dav/docs/sub/', "/dav/docs/a&b+c=d;e,f(g)!h'i*j~k$l@m:n"]) {
+      const fast = resolvePlainHref(href, folderUrl, folder);
+      expect(fast, href).not.toBeNull();
+      expect(fast).toEqual(resolveHrefByUrl(href, folderUrl, folder));
+    }
+    expect(resolvePlainHref('/dav/docs/report-7.txt', folderUrl, folder)).toEqual({ kind: 'child', name: 'report-7.txt' });
+  });
+
+  it.each(['/dav/docs/a%20b', '/dav/docs/..', '/dav/docs/./', '/dav/docs/a/b', '/dav/docs/a?b', '/dav/docs/a#b', '/dav/docs//', '/dav/docs', ' /dav/docs/a', '/dav/docs/a\\b', '/dav/docs/a b'])(
+    'leaves %s to the full path',
+    (href) => {
+      expect(resolvePlainHref(href, folderUrl, folder)).toBeNull();
+    },
+  );
+
+  it('takes no fast path when the URL it was given is not the listed folder (a redirect elsewhere)', () => {
+    expect(resolvePlainHref('/other/x', new URL('http://127.0.0.1:8080/other/'), folder)).toBeNull();
+    expect(resolveHref('/other/x', new URL('http://127.0.0.1:8080/other/'), folder)).toMatchObject({ kind: 'problem', problem: 'OUTSIDE_FOLDER' });
+  });
+
+  it('on any href, whenever the fast path answers, the URL parser gives the same answer', () => {
+    const piece = fc.constantFrom('/dav/docs/', '/dav/', 'docs', 'a', '.', '..', '/', '%2e', '%2F', '%20', ' ', '?', '#', '\\', '~', '&', ':', '@', '\u00e9', '\u0000', 'x'.repeat(300));
+    fc.assert(
+      fc.property(fc.array(piece, { minLength: 1, maxLength: 6 }), (parts) => {
+        const href = parts.join('');
+        const fast = resolvePlainHref(href, folderUrl, folder);
+        if (fast !== null) expect(fast, href).toEqual(resolveHrefByUrl(href, folderUrl, folder));
+        expect(resolveHref(href, folderUrl, folder)).toEqual(resolveHrefByUrl(href, folderUrl, folder));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

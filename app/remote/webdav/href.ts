@@ -9,6 +9,11 @@
  * Each path segment is decoded exactly once, after the URL is resolved, so "%2e%2e" is
  * a dot segment only to the URL parser (and resolves away), "%252e" stays "%2e", and an
  * encoded slash ("a%2fb") is a name with a slash in it: refused, never a path.
+ *
+ * Fast path (a listing is mostly hrefs like "/dav/docs/report-7.txt"): an href that is the
+ * listed folder's own URL path followed by one segment of characters that stand for themselves
+ * (RFC 3986 pchar without '%', so neither the URL parser nor the decoder changes them, and no
+ * dot segment) resolves without either; anything else takes the full path above.
  */
 import type { ListProblemKind } from '../../api/remote.js';
 import { nameProblem } from '../path.js';
@@ -57,6 +62,11 @@ export type HrefResolution =
  * children, or nowhere we accept (another origin, outside the folder, deeper, a bad name).
  */
 export function resolveHref(href: string, folderUrl: URL, folderSegments: readonly string[]): HrefResolution {
+  return resolvePlainHref(href, folderUrl, folderSegments) ?? resolveHrefByUrl(href, folderUrl, folderSegments);
+}
+
+/** resolveHref the full way: the URL parser, then each segment decoded once. */
+export function resolveHrefByUrl(href: string, folderUrl: URL, folderSegments: readonly string[]): HrefResolution {
   let url: URL;
   try {
     url = new URL(href.trim(), folderUrl);
@@ -84,6 +94,42 @@ export function resolveHref(href: string, folderUrl: URL, folderSegments: readon
     return { kind: 'problem', problem: 'OUTSIDE_FOLDER', message: `href is deeper than one level: ${JSON.stringify(href)}` };
   }
   const name = segments[segments.length - 1]!;
+  const problem = nameProblem(name);
+  if (problem !== null) return { kind: 'problem', problem: 'BAD_NAME', message: `${problem}: ${JSON.stringify(href)}` };
+  return { kind: 'child', name };
+}
+
+/** One path segment (and an optional trailing slash) that the URL parser and decodeURIComponent leave unchanged. */
+const PLAIN_TAIL = /^[A-Za-z0-9\-._~!$&'()*+,;=:@]+\/?$/;
+
+/** Per folder URL: its path, and whether that path decodes to exactly the folder's segments (else no fast path). */
+const plainBases = new WeakMap<URL, { segments: readonly string[]; base: string | null }>();
+
+function plainBase(folderUrl: URL, folderSegments: readonly string[]): string | null {
+  const cached = plainBases.get(folderUrl);
+  if (cached !== undefined && cached.segments === folderSegments) return cached.base;
+  const base = folderUrl.pathname;
+  const decoded = decodePathname(base);
+  const same =
+    base.endsWith('/') &&
+    folderUrl.search === '' &&
+    'segments' in decoded &&
+    decoded.segments.length === folderSegments.length &&
+    decoded.segments.every((s, i) => s === folderSegments[i]);
+  const entry = { segments: folderSegments, base: same ? base : null };
+  plainBases.set(folderUrl, entry);
+  return entry.base;
+}
+
+/** The fast path of resolveHref (see the header), or null when the href needs the full one. */
+export function resolvePlainHref(href: string, folderUrl: URL, folderSegments: readonly string[]): HrefResolution | null {
+  const base = plainBase(folderUrl, folderSegments);
+  if (base === null || !href.startsWith(base)) return null;
+  if (href.length === base.length) return { kind: 'self' };
+  const rest = href.slice(base.length);
+  if (!PLAIN_TAIL.test(rest)) return null;
+  const name = rest.endsWith('/') ? rest.slice(0, -1) : rest;
+  if (name === '.' || name === '..') return null;
   const problem = nameProblem(name);
   if (problem !== null) return { kind: 'problem', problem: 'BAD_NAME', message: `${problem}: ${JSON.stringify(href)}` };
   return { kind: 'child', name };
