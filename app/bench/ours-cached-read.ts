@@ -5,9 +5,11 @@
  *        (the password comes in NETFS_BENCH_PASSWORD, never on the command line)
  *
  * It stats the file (PROPFIND), opens its object in the cache store at DIR (aux: ETag, mtime,
- * size), then times engine.download(path → target) with the object attached as stream 1, in the
- * default engine configuration (durable: fdatasync spread, final fsync), from just before the
- * call to just after it resolves, and prints one JSON line:
+ * size), then times engine.download(path → target) with the object attached as stream 1, from
+ * just before the call to just after it resolves, and prints one JSON line. The row's read is
+ * not durable (`durable: false`: no fsync), like its peer `cat big > file` and like
+ * `netfs-sync read PATH > file`; --fill (and --durable, for bench --diagnose) keep the engine's
+ * default durable download (fdatasync spread, final fsync):
  *
  *   {"ok":true,"seconds":…,"bytes":…,"peak_rss_mb":…,"outcome":"adopted","cached_before":…,
  *    "stats":{"downOps":{…},"caRdOps":{…}},…}
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
       target: { type: 'string' },
       fill: { type: 'boolean', default: false },
       'no-sync': { type: 'boolean', default: false },
+      durable: { type: 'boolean', default: false },
     },
   });
   const { url, user, path, cache, target } = values;
@@ -59,7 +62,8 @@ async function main(): Promise<void> {
     const expect = { etag: entry.etag, size, mtimeMs: entry.mtimeMs };
 
     const t0 = performance.now();
-    const { bytes } = await engine.download(path, { size, expect, target, cache: obj });
+    const durable = values.fill || values.durable;
+    const { bytes } = await engine.download(path, { size, expect, target, cache: obj, durable });
     const seconds = (performance.now() - t0) / 1000;
     const usage = process.resourceUsage();
     const whole = (await missingRanges(obj, size)).length === 0;
@@ -68,7 +72,8 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${JSON.stringify({
         ok: true,
-        variant: values.fill ? 'fill' : values['no-sync'] ? 'no-sync' : 'cached-read',
+        variant: values.fill ? 'fill' : values['no-sync'] ? 'no-sync' : values.durable ? 'durable' : 'cached-read',
+        durable,
         seconds: round(seconds, 4),
         bytes,
         peak_rss_mb: round((usage.maxRSS * 1024) / 1e6, 1),

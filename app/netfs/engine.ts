@@ -46,6 +46,8 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /** Flush what is written every this many bytes (default 64 MiB). */
   syncEvery?: number;
+  /** false: the target is left to the page cache, no fsync (a copy to look at, like `cat > file`). Default true. */
+  durable?: boolean;
 }
 
 /** engine.stage's options: the size and version the listing gave, the staging cache object. */
@@ -81,7 +83,10 @@ export class NetfsEngine {
   }
 
   async download(path: string, options: DownloadOptions): Promise<{ bytes: number; request: RequestListEntry }> {
-    const sink = await FileSink.create(options.target, options.syncEvery === undefined ? {} : { syncEvery: options.syncEvery });
+    const sink = await FileSink.create(options.target, {
+      ...(options.syncEvery === undefined ? {} : { syncEvery: options.syncEvery }),
+      ...(options.durable === undefined ? {} : { durable: options.durable }),
+    });
     try {
       const outcome = await netfsRead(this.ctx, {
         origin: 'download',

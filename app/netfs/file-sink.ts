@@ -23,6 +23,11 @@ import type { ReadConsumer } from './read-request.js';
 export interface FileSinkOptions {
   /** Flush what is written every this many bytes (default 64 MiB; 0: only at the end). */
   syncEvery?: number;
+  /**
+   * false: no fdatasync, no final fsync — the file is left to the page cache, as `cat > file`
+   * or a shell redirect does (a copy for the user to look at, not a synced file). Default true.
+   */
+  durable?: boolean;
 }
 
 export class FileSink implements ReadConsumer {
@@ -32,12 +37,18 @@ export class FileSink implements ReadConsumer {
   private syncError: unknown = null;
   private closed = false;
 
-  private constructor(readonly path: string, private readonly fh: FileHandle, private readonly syncEvery: number) {}
+  private constructor(
+    readonly path: string,
+    private readonly fh: FileHandle,
+    private readonly syncEvery: number,
+    private readonly durable: boolean,
+  ) {}
 
   static async create(path: string, options: FileSinkOptions = {}): Promise<FileSink> {
     try {
       const fh = await open(path, 'w', 0o600);
-      return new FileSink(path, fh, options.syncEvery ?? 64 * 1024 * 1024);
+      const durable = options.durable ?? true;
+      return new FileSink(path, fh, durable ? (options.syncEvery ?? 64 * 1024 * 1024) : 0, durable);
     } catch (e) {
       throw new NetfsError((e as NodeJS.ErrnoException).code === 'ENOSPC' ? 'INSUFFICIENT_STORAGE' : 'IO', `cannot create ${path}: ${(e as Error).message}`);
     }
@@ -105,7 +116,7 @@ export class FileSink implements ReadConsumer {
       if (this.syncing !== null) await this.syncing;
       if (this.syncError !== null) throw this.syncError;
       await this.fh.truncate(size);
-      await this.fh.sync();
+      if (this.durable) await this.fh.sync();
     } catch (e) {
       throw this.mapError(e);
     } finally {

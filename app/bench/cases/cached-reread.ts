@@ -112,9 +112,9 @@ export const cachedRereadCase: BenchCase = {
       }
       if (ctx.diagnose) {
         await freshOutDir(outDir);
-        const run = await ours(false, ['--no-sync']);
+        const run = await ours(false, ['--durable']);
         const failure = run.failure ?? (await verifyCopy(target, sourceCheck));
-        ctx.log(`${NAME} diagnose no-sync: ${failure ?? `${run.report?.seconds} s, cpu ${JSON.stringify(run.report?.['cpu_s'])}`}`);
+        ctx.log(`${NAME} diagnose durable (fdatasync + fsync, as a synced download): ${failure ?? `${run.report?.seconds} s, cpu ${JSON.stringify(run.report?.['cpu_s'])}`}`);
       }
     } catch (e) {
       failures.push(`${NAME}: ${(e as Error).message}`);
