@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { entryInfoSchema } from '../api/entries.js';
 import { startApache, type ApacheServer } from '../testing/index.js';
-import { cli, cliProcess } from './testing.js';
+import { cli, cliProcess, spawnCli } from './testing.js';
 
 let apache: ApacheServer;
 let work: string;
@@ -149,4 +149,77 @@ describe('files on demand and offline (issue 6) against Apache really stopped an
     const after = await ls(a.state);
     expect(after.get('/p.txt')?.state).toBe('synced');
   }, 120_000);
+  it('a folder unpinned and pinned again loses nothing on either side (hash manifests before and after)', async () => {
+    const files: Record<string, Buffer> = {};
+    for (let i = 0; i < 6; i++) files[`f/sub${i % 2}/file${i}.bin`] = bytes(50_000 + i * 1000, i);
+    const a = await account(files);
+    expect((await cli(['sync', '--once', '--state', a.state])).code).toBe(0);
+    const manifest = async (root: string): Promise<string[]> => {
+      const out: string[] = [];
+      for (const p of Object.keys(files)) out.push(`${p} ${sha(await readFile(join(root, p)))}`);
+      return out.sort();
+    };
+    const before = await manifest(a.remoteDir);
+    expect(await manifest(a.local)).toEqual(before);
+    expect((await cli(['unpin', '--state', a.state, '/f'])).code).toBe(0);
+    expect((await cli(['sync', '--once', '--state', a.state])).code).toBe(0);
+    await expect(stat(join(a.local, 'f/sub0/file0.bin'))).rejects.toThrow();
+    expect(await manifest(a.remoteDir)).toEqual(before);
+    expect((await cli(['pin', '--state', a.state, '/f'])).code).toBe(0);
+    expect((await cli(['sync', '--once', '--state', a.state])).code).toBe(0);
+    expect(await manifest(a.local)).toEqual(before);
+    expect(await manifest(a.remoteDir)).toEqual(before);
+  });
+
+  it('culling under a small cache limit removes the least recently used online-only content, never a local file or a pending edit', async () => {
+    const a = await account({ 'c/one.bin': bytes(300_000, 1), 'c/two.bin': bytes(300_000, 2), 'c/three.bin': bytes(300_000, 3), 'mine.txt': 'synced' });
+    expect((await cli(['config', 'set', '--state', a.state, 'cacheLimitBytes', '700000'])).code).toBe(0);
+    expect((await cli(['unpin', '--state', a.state, '/c'])).code).toBe(0);
+    expect((await cli(['sync', '--once', '--state', a.state])).code).toBe(0);
+    await writeFile(join(a.local, 'mine.txt'), 'a pending edit');
+    for (const name of ['one', 'two', 'three']) {
+      const r = await cli(['read', '--state', a.state, `/c/${name}.bin`]);
+      expect(r.code).toBe(0);
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    const entries = await ls(a.state);
+    expect(entries.get('/c/one.bin')?.state).toBe('online-only');
+    expect(entries.get('/c/two.bin')?.state).toBe('cached');
+    expect(entries.get('/c/three.bin')?.state).toBe('cached');
+    expect(entries.get('/mine.txt')?.state).toBe('pending');
+    expect(await readFile(join(a.local, 'mine.txt'), 'utf8')).toBe('a pending edit');
+    const objects = JSON.parse((await cli(['cache', 'ls', '--state', a.state, '--json'])).stdout) as { objects: { allocatedBytes: number }[] };
+    expect(objects.objects.reduce((n, o) => n + o.allocatedBytes, 0)).toBeLessThanOrEqual(700_000);
+  });
+
+  it('the watching sync notices the server is back by itself (backoff), and a pass uploads the edit made while it was down', async () => {
+    const a = await account({ 'w.txt': 'before' });
+    expect((await cli(['sync', '--once', '--state', a.state])).code).toBe(0);
+    expect((await cli(['config', 'set', '--state', a.state, 'debounceMs', '200'])).code).toBe(0);
+    expect((await cli(['config', 'set', '--state', a.state, 'remotePollMs', '60000'])).code).toBe(0);
+    await apache.stopServer();
+    const child = spawnCli(['sync', '--state', a.state]);
+    let stderr = '';
+    child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!/offline since/.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(stderr).toMatch(/offline since/);
+      await writeFile(join(a.local, 'w.txt'), 'edited while the server was down');
+      await new Promise((r) => setTimeout(r, 1000));
+      await apache.startServer();
+      const until = Date.now() + 60_000;
+      let server = '';
+      while (Date.now() < until) {
+        server = await readFile(join(a.remoteDir, 'w.txt'), 'utf8').catch(() => '');
+        if (server === 'edited while the server was down') break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(server).toBe('edited while the server was down');
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }, 150_000);
 });
