@@ -136,6 +136,17 @@ export class Journal {
   readonly openReport: OpenReport;
   private readonly db: Database.Database;
   private readonly normal: 'NORMAL' | 'FULL';
+  /** Statements prepared once per text (every text here is a constant). */
+  private readonly stmts = new Map<string, Database.Statement>();
+
+  private sql(text: string): Database.Statement {
+    let st = this.stmts.get(text);
+    if (st === undefined) {
+      st = this.db.prepare(text);
+      this.stmts.set(text, st);
+    }
+    return st;
+  }
 
   private constructor(file: string, db: Database.Database, report: OpenReport, normal: 'NORMAL' | 'FULL') {
     this.file = file;
@@ -204,28 +215,28 @@ export class Journal {
   // ---- entries -------------------------------------------------------------------------------
 
   base(): BaseTree {
-    const rows = this.guard('read entries', () => this.db.prepare('SELECT * FROM entries').all() as EntryRow[]);
+    const rows = this.guard('read entries', () => this.sql('SELECT * FROM entries').all() as EntryRow[]);
     return new Map(rows.map((r) => [r.path, toBase(r)]));
   }
 
   entry(path: string): BaseEntry | undefined {
-    const row = this.guard('read entry', () => this.db.prepare('SELECT * FROM entries WHERE path = ?').get(path) as EntryRow | undefined);
+    const row = this.guard('read entry', () => this.sql('SELECT * FROM entries WHERE path = ?').get(path) as EntryRow | undefined);
     return row === undefined ? undefined : toBase(row);
   }
 
   entryCount(): number {
-    return this.guard('count entries', () => (this.db.prepare('SELECT count(*) AS n FROM entries').get() as { n: number }).n);
+    return this.guard('count entries', () => (this.sql('SELECT count(*) AS n FROM entries').get() as { n: number }).n);
   }
 
   /** Files recorded as synced (not online-only), counted in SQL: base() would build the whole tree for a number. */
   syncedFileCount(): number {
-    return this.guard('count entries', () => (this.db.prepare("SELECT count(*) AS n FROM entries WHERE kind = 'file' AND placement = 'synced'").get() as { n: number }).n);
+    return this.guard('count entries', () => (this.sql("SELECT count(*) AS n FROM entries WHERE kind = 'file' AND placement = 'synced'").get() as { n: number }).n);
   }
 
   /** Records each entry as in sync now (insert or replace), all in one transaction. */
   recordSynced(entries: readonly BaseEntry[]): void {
     this.guard('record entries', () => {
-      const put = this.db.prepare(
+      const put = this.sql(
         'INSERT OR REPLACE INTO entries (path, kind, etag, remote_size, remote_mtime_ms, local_size, local_mtime_ms, local_ino, placement) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       );
       this.db.transaction(() => {
@@ -237,7 +248,7 @@ export class Journal {
   /** Drops the rows of exactly these paths. */
   forget(paths: readonly string[]): void {
     this.guard('forget entries', () => {
-      const del = this.db.prepare('DELETE FROM entries WHERE path = ?');
+      const del = this.sql('DELETE FROM entries WHERE path = ?');
       this.db.transaction(() => {
         for (const p of paths) del.run(p);
       })();
@@ -247,8 +258,8 @@ export class Journal {
   /** Drops the row of `path` and of everything below it. */
   forgetTree(path: string): void {
     this.guard('forget tree', () => {
-      if (path === '/') this.db.prepare('DELETE FROM entries').run();
-      else this.db.prepare("DELETE FROM entries WHERE path = ? OR (path > ? || '/' AND path < ? || '0')").run(path, path, path);
+      if (path === '/') this.sql('DELETE FROM entries').run();
+      else this.sql("DELETE FROM entries WHERE path = ? OR (path > ? || '/' AND path < ? || '0')").run(path, path, path);
     });
   }
 
@@ -267,7 +278,7 @@ export class Journal {
   /** Removes the override of `path` itself; it inherits again. */
   clearPin(path: string): void {
     checkPath(path);
-    this.durable('clear pin', () => this.db.prepare('DELETE FROM pins WHERE path = ?').run(path));
+    this.durable('clear pin', () => this.sql('DELETE FROM pins WHERE path = ?').run(path));
   }
 
   /** Sets the placement of a folder or file; the overrides below a folder are cleared (they inherit it). */
@@ -275,14 +286,14 @@ export class Journal {
     checkPath(path);
     if (placement !== 'synced' && placement !== 'online-only') throw new NetfsError('INVALID_ARGUMENT', `placement must be synced or online-only, not ${JSON.stringify(placement)}`);
     this.durable('set placement', () => {
-      if (path === '/') this.db.prepare('DELETE FROM pins').run();
-      else this.db.prepare("DELETE FROM pins WHERE path > ? || '/' AND path < ? || '0'").run(path, path);
-      this.db.prepare('INSERT OR REPLACE INTO pins (path, placement) VALUES (?, ?)').run(path, placement);
+      if (path === '/') this.sql('DELETE FROM pins').run();
+      else this.sql("DELETE FROM pins WHERE path > ? || '/' AND path < ? || '0'").run(path, path);
+      this.sql('INSERT OR REPLACE INTO pins (path, placement) VALUES (?, ?)').run(path, placement);
     });
   }
 
   pins(): Map<string, Placement> {
-    const rows = this.guard('read pins', () => this.db.prepare('SELECT path, placement FROM pins ORDER BY path').all() as { path: string; placement: Placement }[]);
+    const rows = this.guard('read pins', () => this.sql('SELECT path, placement FROM pins ORDER BY path').all() as { path: string; placement: Placement }[]);
     return new Map(rows.map((r) => [r.path, r.placement]));
   }
 
@@ -327,28 +338,28 @@ export class Journal {
   }
 
   failure(path: string): FailureRow | undefined {
-    const row = this.guard('read failure', () => this.db.prepare('SELECT * FROM failures WHERE path = ?').get(path) as Record<string, unknown> | undefined);
+    const row = this.guard('read failure', () => this.sql('SELECT * FROM failures WHERE path = ?').get(path) as Record<string, unknown> | undefined);
     return row === undefined ? undefined : toFailure(row);
   }
 
   failures(): FailureRow[] {
-    const rows = this.guard('read failures', () => this.db.prepare('SELECT * FROM failures ORDER BY next_retry_ms, path').all() as Record<string, unknown>[]);
+    const rows = this.guard('read failures', () => this.sql('SELECT * FROM failures ORDER BY next_retry_ms, path').all() as Record<string, unknown>[]);
     return rows.map(toFailure);
   }
 
   /** The item succeeded (or is gone): its failure record goes. */
   clearFailure(path: string): void {
-    this.guard('clear failure', () => this.db.prepare('DELETE FROM failures WHERE path = ?').run(path));
+    this.guard('clear failure', () => this.sql('DELETE FROM failures WHERE path = ?').run(path));
   }
 
   /** A local edit to a failed item: retry at once (the attempt count is kept, so backoff resumes if it fails again). */
   retryNow(path: string): void {
-    this.guard('retry now', () => this.db.prepare('UPDATE failures SET next_retry_ms = 0 WHERE path = ?').run(path));
+    this.guard('retry now', () => this.sql('UPDATE failures SET next_retry_ms = 0 WHERE path = ?').run(path));
   }
 
   /** Paths still waiting out their backoff at `now`: the pass skips their actions. */
   inBackoff(now = Date.now()): Set<string> {
-    const rows = this.guard('read backoff', () => this.db.prepare('SELECT path FROM failures WHERE next_retry_ms > ?').all(now) as { path: string }[]);
+    const rows = this.guard('read backoff', () => this.sql('SELECT path FROM failures WHERE next_retry_ms > ?').all(now) as { path: string }[]);
     return new Set(rows.map((r) => r.path));
   }
 
@@ -366,8 +377,8 @@ export class Journal {
   conflicts(path?: string): ConflictRow[] {
     const rows = this.guard('read conflicts', () =>
       path === undefined
-        ? (this.db.prepare('SELECT * FROM conflicts ORDER BY created_ms, copy_path').all() as Record<string, unknown>[])
-        : (this.db.prepare('SELECT * FROM conflicts WHERE path = ? ORDER BY created_ms, copy_path').all(path) as Record<string, unknown>[]),
+        ? (this.sql('SELECT * FROM conflicts ORDER BY created_ms, copy_path').all() as Record<string, unknown>[])
+        : (this.sql('SELECT * FROM conflicts WHERE path = ? ORDER BY created_ms, copy_path').all(path) as Record<string, unknown>[]),
     );
     return rows.map(toConflict);
   }
@@ -375,9 +386,9 @@ export class Journal {
   /** Removes the record of the conflict whose copy is `copyPath` (the files are the caller's); returns it. */
   resolveConflict(copyPath: string): ConflictRow | undefined {
     return this.durable('resolve conflict', () => {
-      const row = this.db.prepare('SELECT * FROM conflicts WHERE copy_path = ?').get(copyPath) as Record<string, unknown> | undefined;
+      const row = this.sql('SELECT * FROM conflicts WHERE copy_path = ?').get(copyPath) as Record<string, unknown> | undefined;
       if (row === undefined) return undefined;
-      this.db.prepare('DELETE FROM conflicts WHERE copy_path = ?').run(copyPath);
+      this.sql('DELETE FROM conflicts WHERE copy_path = ?').run(copyPath);
       return toConflict(row);
     });
   }
@@ -393,24 +404,24 @@ export class Journal {
   }
 
   trashEntries(): TrashRow[] {
-    const rows = this.guard('read trash', () => this.db.prepare('SELECT * FROM trash ORDER BY deleted_ms, id').all() as Record<string, unknown>[]);
+    const rows = this.guard('read trash', () => this.sql('SELECT * FROM trash ORDER BY deleted_ms, id').all() as Record<string, unknown>[]);
     return rows.map(toTrash);
   }
 
   trashEntry(id: string): TrashRow | undefined {
-    const row = this.guard('read trash entry', () => this.db.prepare('SELECT * FROM trash WHERE id = ?').get(id) as Record<string, unknown> | undefined);
+    const row = this.guard('read trash entry', () => this.sql('SELECT * FROM trash WHERE id = ?').get(id) as Record<string, unknown> | undefined);
     return row === undefined ? undefined : toTrash(row);
   }
 
   removeTrash(id: string): void {
-    this.durable('remove trash entry', () => this.db.prepare('DELETE FROM trash WHERE id = ?').run(id));
+    this.durable('remove trash entry', () => this.sql('DELETE FROM trash WHERE id = ?').run(id));
   }
 
   // ---- settings ------------------------------------------------------------------------------
 
   setting<K extends SettingKey>(key: K): Settings[K] {
     checkSettingKey(key);
-    const row = this.guard('read setting', () => this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined);
+    const row = this.guard('read setting', () => this.sql('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined);
     if (row === undefined) return DEFAULT_SETTINGS[key];
     try {
       return checkSettingValue(key, JSON.parse(row.value));
@@ -428,19 +439,19 @@ export class Journal {
   setSetting<K extends SettingKey>(key: K, value: Settings[K]): void {
     checkSettingKey(key);
     checkSettingValue(key, value);
-    this.durable('set setting', () => this.db.prepare('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)').run(key, JSON.stringify(value)));
+    this.durable('set setting', () => this.sql('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)').run(key, JSON.stringify(value)));
   }
 
   resetSetting(key: SettingKey): void {
     checkSettingKey(key);
-    this.durable('reset setting', () => this.db.prepare('DELETE FROM settings WHERE key = ?').run(key));
+    this.durable('reset setting', () => this.sql('DELETE FROM settings WHERE key = ?').run(key));
   }
 
   // ---- pending local changes -----------------------------------------------------------------
 
   markPending(paths: readonly string[], now = Date.now()): void {
     this.guard('mark pending', () => {
-      const put = this.db.prepare('INSERT OR IGNORE INTO pending (path, since_ms) VALUES (?, ?)');
+      const put = this.sql('INSERT OR IGNORE INTO pending (path, since_ms) VALUES (?, ?)');
       this.db.transaction(() => {
         for (const p of paths) put.run(p, now);
       })();
@@ -449,7 +460,7 @@ export class Journal {
 
   clearPending(paths: readonly string[]): void {
     this.guard('clear pending', () => {
-      const del = this.db.prepare('DELETE FROM pending WHERE path = ?');
+      const del = this.sql('DELETE FROM pending WHERE path = ?');
       this.db.transaction(() => {
         for (const p of paths) del.run(p);
       })();
@@ -457,7 +468,7 @@ export class Journal {
   }
 
   pending(): Map<string, number> {
-    const rows = this.guard('read pending', () => this.db.prepare('SELECT path, since_ms FROM pending ORDER BY path').all() as { path: string; since_ms: number }[]);
+    const rows = this.guard('read pending', () => this.sql('SELECT path, since_ms FROM pending ORDER BY path').all() as { path: string; since_ms: number }[]);
     return new Map(rows.map((r) => [r.path, r.since_ms]));
   }
 
