@@ -47,6 +47,8 @@ export interface PassOptions {
   /** Carry out a held plan (`sync --yes`). */
   confirmed: boolean;
   dryRun: boolean;
+  /** Aborted when stopping: running transfers finish and are recorded, no new one starts. */
+  draining?: AbortSignal;
   /** Runs after discovery, before planning; returns the paths it removed locally (free up space). */
   beforePlan?: (trees: { base: BaseTree; remote: RemoteTree }) => Promise<string[]>;
   signal?: AbortSignal;
@@ -163,6 +165,7 @@ export async function runPass(o: PassOptions): Promise<PassReport> {
       now,
       log: o.log,
       ...(o.signal === undefined ? {} : { signal: o.signal }),
+      ...(o.draining === undefined ? {} : { draining: o.draining }),
     },
     runnable,
     o.transfers,

@@ -46,5 +46,7 @@ export interface PropagateContext {
   /** Local time for conflict names. */
   now(): Date;
   signal?: AbortSignal;
+  /** Aborted when the engine is stopping: no new action starts, running ones finish (C7). */
+  draining?: AbortSignal;
   log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
 }

@@ -68,6 +68,11 @@ export async function propagate(ctx: PropagateContext, actions: readonly Action[
 
   const run = async (a: Action): Promise<void> => {
     if (aborted !== null) return;
+    // Stopping (SIGTERM, quit): what runs finishes and is recorded; nothing new starts.
+    if (ctx.draining?.aborted === true) {
+      result.skipped++;
+      return;
+    }
     if (a.type === 'upload' && a.local.size >= uploadCeiling) {
       const message = `${a.path}: not uploaded, the server is out of space for files of ${uploadCeiling} bytes or more (507)`;
       ctx.journal.recordFailure(a.path, { code: 'INSUFFICIENT_STORAGE', message });

@@ -174,7 +174,7 @@ export class SyncSession {
   }
 
   /** One sync pass. */
-  async pass(options: { confirmed: boolean; dryRun: boolean; signal?: AbortSignal }): Promise<PassReport> {
+  async pass(options: { confirmed: boolean; dryRun: boolean; signal?: AbortSignal; draining?: AbortSignal }): Promise<PassReport> {
     const parts = this.#engineParts('a sync pass');
     if (parts.lock === null || parts.downloads === null) throw new NetfsError('INVALID_ARGUMENT', 'a sync pass needs the engine lock');
     const downloads = parts.downloads;
@@ -217,6 +217,7 @@ export class SyncSession {
       now: this.now,
       log: (level, message, fields) => this.log[level](fields ?? {}, message),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.draining === undefined ? {} : { draining: options.draining }),
     });
     if (!options.dryRun) {
       await this.saveStats();

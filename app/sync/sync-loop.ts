@@ -50,6 +50,8 @@ export class SyncLoop extends EventEmitter<SyncLoopEvents> {
   #stopped = false;
   #paused = false;
   #abort: AbortController | null = null;
+  /** Aborted by stop(): the running pass lets what it started finish and starts nothing new. */
+  readonly #draining = new AbortController();
   #timers = new Set<NodeJS.Timeout>();
   #poll: NodeJS.Timeout | null = null;
   #statsTimer: NodeJS.Timeout | null = null;
@@ -141,7 +143,7 @@ export class SyncLoop extends EventEmitter<SyncLoopEvents> {
       this.#abort = new AbortController();
       this.#setStatus({ state: 'syncing', sinceMs: Date.now() });
       try {
-        const report = await this.session.pass({ confirmed: this.#confirmed, dryRun: false, signal: this.#abort.signal });
+        const report = await this.session.pass({ confirmed: this.#confirmed, dryRun: false, signal: this.#abort.signal, draining: this.#draining.signal });
         this.#offlineSince = null;
         this.#offlineWait = OFFLINE_FIRST_MS;
         this.emit('pass', report);
@@ -174,19 +176,26 @@ export class SyncLoop extends EventEmitter<SyncLoopEvents> {
     } while (this.#again && !this.#stopped);
   }
 
-  /** Stops: no new pass, the running one cancelled and awaited (at most `graceMs`). */
+  /**
+   * Stops: no new pass; in the running one, transfers under way finish and are recorded while
+   * nothing new starts (C7: no lost answers), cancelled if still running 5 s before `graceMs`.
+   */
   async stop(graceMs = 30_000): Promise<void> {
     this.#stopped = true;
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     if (this.#poll !== null) clearInterval(this.#poll);
     if (this.#statsTimer !== null) clearInterval(this.#statsTimer);
-    this.#abort?.abort(new Error('stopping'));
+    this.#draining.abort(new Error('stopping'));
     await this.#watcher?.close();
     const running = this.#running;
     if (running !== null) {
+      let drainTimer: NodeJS.Timeout | undefined;
+      await Promise.race([running, new Promise<void>((r) => (drainTimer = setTimeout(r, Math.max(0, graceMs - 5_000))))]);
+      clearTimeout(drainTimer);
+      this.#abort?.abort(new Error('stopping'));
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([running, new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
+      await Promise.race([running, new Promise<void>((r) => (timer = setTimeout(r, Math.min(graceMs, 5_000))))]);
       clearTimeout(timer);
     }
   }

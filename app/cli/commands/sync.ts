@@ -81,16 +81,28 @@ export function registerSync(program: Command, io: CliIo, exit: (code: number) =
 
 async function syncOnce(session: SyncSession, io: CliIo, confirmed: boolean): Promise<number> {
   const progress = progressReporter(io, session.engine);
+  // SIGINT/SIGTERM: transfers under way finish and are recorded (so no answer is lost and no
+  // conflict copy of our own upload follows), nothing new starts; after 25 s they are cancelled.
   const controller = new AbortController();
-  const onSignal = (): void => controller.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const draining = new AbortController();
+  let hardStop: NodeJS.Timeout | undefined;
+  const onSignal = (): void => {
+    if (draining.signal.aborted) {
+      controller.abort(new Error('interrupted'));
+      return;
+    }
+    draining.abort(new Error('stopping'));
+    hardStop = setTimeout(() => controller.abort(new Error('interrupted')), 25_000);
+    hardStop.unref();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     let report: PassReport | null = null;
     const conflicts: { path: string; copyPath: string }[] = [];
     for (let i = 0; i < MAX_ONCE_PASSES; i++) {
       try {
-        report = await session.pass({ confirmed, dryRun: false, signal: controller.signal });
+        report = await session.pass({ confirmed, dryRun: false, signal: controller.signal, draining: draining.signal });
       } catch (e) {
         if (isNetfsError(e) && e.code === 'UNREACHABLE') {
           const pending = await recordPending(session.journal, session.root, await IgnoreRules.load(session.root));
@@ -107,6 +119,7 @@ async function syncOnce(session: SyncSession, io: CliIo, confirmed: boolean): Pr
       }
       const r = report.result;
       conflicts.push(...(r?.conflicts ?? []));
+      if (draining.signal.aborted) break;
       // Another pass only when this one left something a pass can still do: steps skipped
       // because a side changed meanwhile (F12), or conflict copies just made.
       if (r === null || (r.skipped === 0 && r.conflicts.length === 0)) break;
@@ -126,6 +139,7 @@ async function syncOnce(session: SyncSession, io: CliIo, confirmed: boolean): Pr
     if (skippedFolders > 0) return EXIT.ITEMS_FAILED;
     return EXIT.OK;
   } finally {
+    clearTimeout(hardStop);
     progress.finish();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
