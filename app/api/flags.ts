@@ -1,7 +1,7 @@
 /**
  * The bits of `flags` in a transfer and its subrequests as the contract carries them
  * (`transfers` events, `transfers.list`), so the UI can read them without importing the
- * engine. The values are the engine's own (app/netfs/objects.ts SREQ and RREQ, digest §1.4–1.5).
+ * engine. They are the engine's flags: app/netfs/objects.ts takes SREQ and RREQ from here (digest §1.4–1.5).
  *
  *   subrequest: IN_PROGRESS | MADE_PROGRESS | NEED_RETRY | FAILED | HIT_EOF | COPY_TO_CACHE | …
  *   request:    IN_PROGRESS | ALL_QUEUED | FAILED | PAUSE | RETRYING | …
@@ -27,8 +27,11 @@ export const REQUEST_FLAGS = {
   SHORT_TRANSFER: 1 << 5,
   NO_RANGES: 1 << 6,
   CACHE_WITHDRAWN: 1 << 7,
+  /** Write path: stream 1 stopped for this request after a cache write error (digest §3.3). */
   CACHE_STOP: 1 << 8,
+  /** Write path: that error was not "no space": the cache object is invalidated at the end (47). */
   CACHE_ERROR: 1 << 9,
+  /** Write path: stream 0 (the server) is in use (digest §3.2 step 2). */
   UPLOAD_TO_SERVER: 1 << 10,
 } as const;
 

@@ -10,6 +10,7 @@
  * re-issued by a retry pass. Debug ids are stable for the object's lifetime.
  */
 import type { NetfsError } from '../api/errors.js';
+import { REQUEST_FLAGS, SUBREQUEST_FLAGS } from '../api/flags.js';
 import type { BvecqSlice } from './bvecq.js';
 
 export type NetfsOrigin = 'download' | 'read' | 'unbuffered-read' | 'upload' | 'unbuffered-write' | 'copy-to-cache';
@@ -27,36 +28,12 @@ export const ORIGIN_CODES: Record<NetfsOrigin, string> = {
 /** Where a subrequest's bytes come from or go to (trace symbols of digest §1.3). */
 export type NetfsSource = 'DOWN' | 'READ' | 'ZERO' | 'LOCL' | 'UPLD' | 'WRIT';
 
-/** Subrequest flags (digest §1.4). */
-export const SREQ = {
-  IN_PROGRESS: 1 << 0,
-  MADE_PROGRESS: 1 << 1,
-  NEED_RETRY: 1 << 2,
-  FAILED: 1 << 3,
-  HIT_EOF: 1 << 4,
-  COPY_TO_CACHE: 1 << 5,
-  CANCELLED: 1 << 6,
-  RETRYING: 1 << 7,
-  CLEAR_TAIL: 1 << 8,
-} as const;
-
-/** Request flags (digest §1.5). */
-export const RREQ = {
-  IN_PROGRESS: 1 << 0,
-  ALL_QUEUED: 1 << 1,
-  FAILED: 1 << 2,
-  PAUSE: 1 << 3,
-  RETRYING: 1 << 4,
-  SHORT_TRANSFER: 1 << 5,
-  NO_RANGES: 1 << 6,
-  CACHE_WITHDRAWN: 1 << 7,
-  /** Write path: stream 1 stopped for this request after a cache write error (digest §3.3). */
-  CACHE_STOP: 1 << 8,
-  /** Write path: that error was not "no space": the cache object is invalidated at the end (47). */
-  CACHE_ERROR: 1 << 9,
-  /** Write path: stream 0 (the server) is in use (digest §3.2 step 2). */
-  UPLOAD_TO_SERVER: 1 << 10,
-} as const;
+/**
+ * Subrequest flags (digest §1.4) and request flags (digest §1.5): one definition, in the contract
+ * (app/api/flags.ts), because the UI reads the same bits from `transfers` events.
+ */
+export const SREQ = SUBREQUEST_FLAGS;
+export const RREQ = REQUEST_FLAGS;
 
 let nextDebugId = 1;
 
