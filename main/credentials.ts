@@ -16,13 +16,12 @@
  *
  * 'refused' throws INSECURE before anything is written; the CLI's file is left untouched.
  */
-import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SafeStorage } from 'electron';
 import { NetfsError } from '../app/api/errors.js';
-import { SECRET_ENC_FILE, SECRET_FILE, type SecretStore } from '../app/sync/state-folder.js';
+import { SECRET_ENC_FILE, SECRET_FILE, writePrivate, type SecretStore } from '../app/sync/state-folder.js';
 
 export { SECRET_ENC_FILE };
 
@@ -62,19 +61,6 @@ export function storagePolicy(options: CredentialOptions): StoragePolicy {
     return allowWeak ? { kind: 'weak' } : { kind: 'refused', reason: `only the plain-text backend of the OS keyring is available (no gnome-libsecret or kwallet); start the app with ${ALLOW_WEAK_SECRETS_FLAG} to accept it` };
   }
   return { kind: 'keyring' };
-}
-
-/** Writes `data` to `file` (mode 0600) through a temp name, fsynced, then renamed. */
-async function writePrivate(file: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${file}.tmp-${randomUUID()}`;
-  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
 }
 
 async function syncDir(dir: string): Promise<void> {

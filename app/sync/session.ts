@@ -12,7 +12,7 @@
  */
 import type { Logger } from 'pino';
 import { NetfsError, isNetfsError } from '../api/errors.js';
-import type { Capabilities } from '../api/remote.js';
+import { unprobedCapabilities, type Capabilities } from '../api/remote.js';
 import { NetfsEngine } from '../netfs/engine.js';
 import type { RemoteBackend } from '../remote/backend.js';
 import { cachedCapabilities } from './capabilities-cache.js';
@@ -47,17 +47,7 @@ export interface SessionOptions {
 }
 
 /** What a server is assumed to do before it could be probed: nothing that was not seen. */
-const LEAST_CAPABILITIES: Capabilities = {
-  ranges: false,
-  etags: 'none',
-  davClasses: [],
-  ifMatchOnPut: false,
-  ifNoneMatchOnPut: false,
-  ifMatchOnDelete: false,
-  folderEtagsPropagate: false,
-  depthInfinity: false,
-  notes: ['not probed yet: the server could not be reached'],
-};
+const LEAST_CAPABILITIES: Capabilities = unprobedCapabilities(['not probed yet: the server could not be reached']);
 
 interface EngineParts {
   lock: EngineLock | null;

@@ -101,7 +101,7 @@ export function useSecretStore(store: SecretStore | null): void {
 }
 
 /** Writes `data` to `file` with mode 0600 through a temp name, fsynced, then renamed. */
-async function writePrivate(file: string, data: string): Promise<void> {
+export async function writePrivate(file: string, data: Uint8Array | string): Promise<void> {
   const tmp = `${file}.tmp-${randomUUID()}`;
   const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   try {

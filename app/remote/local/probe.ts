@@ -16,7 +16,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Capabilities } from '../../api/remote.js';
+import { unprobedCapabilities, type Capabilities } from '../../api/remote.js';
 import type { Precondition, WriteResult } from '../backend.js';
 import type { LocalContext } from './context.js';
 import { checkRoot } from './disk-path.js';
@@ -34,17 +34,7 @@ const PROBE_SIZE = 3 * 4096 + 123;
 export async function probeCapabilities(root: string, signal?: AbortSignal): Promise<Capabilities> {
   const action = 'capabilities';
   const notes: string[] = [];
-  const caps: Capabilities = {
-    ranges: false,
-    etags: 'none',
-    davClasses: [],
-    ifMatchOnPut: false,
-    ifNoneMatchOnPut: false,
-    ifMatchOnDelete: false,
-    folderEtagsPropagate: false,
-    depthInfinity: false,
-    notes,
-  };
+  const caps: Capabilities = unprobedCapabilities(notes);
   throwIfAborted(signal, action, '/');
   await checkRoot(root, '/', action);
   // Every stat of the root gives an inode and a ns mtime: the stuff of strong ETags.

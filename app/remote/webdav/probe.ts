@@ -18,7 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isNetfsError, NetfsError } from '../../api/errors.js';
-import type { Capabilities } from '../../api/remote.js';
+import { unprobedCapabilities, type Capabilities } from '../../api/remote.js';
 import type { WebdavBackend } from './backend.js';
 import { header } from './http.js';
 import { expectStatus } from './status.js';
@@ -45,10 +45,7 @@ async function refusedWith412(step: () => Promise<unknown>): Promise<boolean> {
 }
 
 export async function probeCapabilities(dav: WebdavBackend, signal?: AbortSignal): Promise<Capabilities> {
-  const caps: Capabilities = {
-    ranges: false, etags: 'none', davClasses: [], ifMatchOnPut: false, ifNoneMatchOnPut: false,
-    ifMatchOnDelete: false, folderEtagsPropagate: false, depthInfinity: false, notes: [],
-  };
+  const caps: Capabilities = unprobedCapabilities();
   const note = (step: string, e: unknown): void => {
     caps.notes.push(`${step}: could not find out (${isNetfsError(e) ? `${e.code}: ${e.message}` : String(e)})`);
   };
