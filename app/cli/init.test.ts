@@ -31,6 +31,8 @@ describe('netfs-sync init', () => {
     expect(await readFile(join(state, 'secret'), 'utf8')).toBe(apache.password);
     expect(await readFile(join(state, 'account.json'), 'utf8')).not.toContain(apache.password);
     expect((await stat(join(local, '.netfs-root'))).isFile()).toBe(true);
+    // What the probe found is kept: the first sync does not probe (write into the server) again.
+    expect(JSON.parse(await readFile(join(state, 'capabilities.json'), 'utf8'))).toMatchObject({ remote: apache.url, capabilities: { ifMatchOnPut: true } });
   });
 
   it('refuses a state folder that is already initialised', async () => {

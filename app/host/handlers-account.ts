@@ -8,7 +8,7 @@
  */
 import type { Handlers } from '../api/derive.js';
 import { NetfsError } from '../api/errors.js';
-import { probeRemote } from '../cli/commands/init.js';
+import { probeRemote } from '../sync/remote-of.js';
 import { checkRemoteUrl } from '../sync/remote-of.js';
 import type { ServiceContext } from './service-context.js';
 

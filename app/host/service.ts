@@ -25,6 +25,7 @@ import { NetfsError } from '../api/errors.js';
 import { CAPABILITIES_FILE } from '../sync/capabilities-cache.js';
 import { LAST_PASS_FILE } from '../sync/last-pass.js';
 import { EngineLock } from '../sync/lock.js';
+import { saveCapabilities } from '../sync/capabilities-cache.js';
 import { ACCOUNT_FILE, CACHE_DIR, JOURNAL_FILE, ROOT_MARKER, SECRET_FILE, TRASH_DIR, initStateFolder, openStateFolder } from '../sync/state-folder.js';
 import { STATS_FILE } from '../sync/stats-file.js';
 import { EngineRun, type RunOptions } from './engine-run.js';
@@ -124,8 +125,9 @@ export class AppService implements ServiceContext {
       if (this.#run !== null || (await exists(join(this.stateDir, ACCOUNT_FILE)))) {
         throw new NetfsError('CONFLICT', 'this state folder already has an account (one per state folder): remove it first');
       }
-      await testAccount(spec);
+      const capabilities = await testAccount(spec);
       await initStateFolder(this.stateDir, { remote: spec.remote, local: spec.local, user: spec.user, password: spec.password, ca: null });
+      await saveCapabilities(this.stateDir, spec.remote, capabilities);
       // The engine's session takes the lock itself.
       this.#lock?.release();
       this.#lock = null;

@@ -25,8 +25,14 @@ export async function cachedCapabilities(stateDir: string, remote: string, backe
     // Missing or unreadable: probe.
   }
   const capabilities = await backend.capabilities({ refresh: true });
+  await saveCapabilities(stateDir, remote, capabilities, nowMs);
+  return capabilities;
+}
+
+/** Keeps what a probe found (init and "add account" probe once; the engine then reuses it). */
+export async function saveCapabilities(stateDir: string, remote: string, capabilities: Capabilities, nowMs = Date.now()): Promise<void> {
+  const file = join(stateDir, CAPABILITIES_FILE);
   const tmp = `${file}.tmp`;
   await writeFile(tmp, JSON.stringify({ remote, probedAt: nowMs, capabilities }), { mode: 0o600 });
   await rename(tmp, file);
-  return capabilities;
 }

@@ -4,7 +4,8 @@
  *   account.json { remote, user, ca } + secret --> RemoteBackend
  */
 import { readFile } from 'node:fs/promises';
-import { NetfsError } from '../api/errors.js';
+import { NetfsError, isNetfsError } from '../api/errors.js';
+import type { Capabilities } from '../api/remote.js';
 import type { RemoteBackend } from '../remote/backend.js';
 import { createLocalBackend } from '../remote/local/backend.js';
 import { createWebdavBackend } from '../remote/webdav/backend.js';
@@ -51,4 +52,19 @@ export async function openRemote(spec: RemoteSpec): Promise<RemoteBackend> {
     ...(spec.password === null ? {} : { password: spec.password }),
     ...(ca === undefined ? {} : { ca }),
   });
+}
+
+/** Connects (lists the root: AUTH, UNREACHABLE) and probes the server's capabilities; `init` and the app's "add account" share it. */
+export async function probeRemote(spec: RemoteSpec): Promise<Capabilities> {
+  const backend = await openRemote(spec);
+  try {
+    const root = await backend.stat('/').catch((e: unknown) => {
+      if (isNetfsError(e) && e.code === 'UNREACHABLE') throw new NetfsError('UNREACHABLE', `cannot reach ${spec.remote}: ${e.message}`);
+      throw e;
+    });
+    if (root.kind !== 'folder') throw new NetfsError('INVALID_ARGUMENT', `--remote ${spec.remote} is a file, not a folder`);
+    return await backend.capabilities();
+  } finally {
+    await backend.close();
+  }
 }

@@ -6,8 +6,8 @@
  */
 import type { Command } from 'commander';
 import { NetfsError, isNetfsError } from '../../api/errors.js';
-import type { Capabilities } from '../../api/remote.js';
-import { checkRemoteUrl, openRemote, type RemoteSpec } from '../../sync/remote-of.js';
+import { saveCapabilities } from '../../sync/capabilities-cache.js';
+import { checkRemoteUrl, probeRemote } from '../../sync/remote-of.js';
 import { initStateFolder } from '../../sync/state-folder.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
@@ -48,23 +48,9 @@ export function registerInit(program: Command, io: CliIo, exit: (code: number) =
       const spec = { remote: o.remote, user: o.user ?? null, password, ca: o.ca ?? null };
       const caps = await probeRemote(spec);
       const state = await initStateFolder(o.state, { remote: o.remote, local: o.local, user: spec.user, password, ca: spec.ca });
+      await saveCapabilities(state.dir, o.remote, caps);
       io.out(`initialised ${state.dir}\n  remote ${o.remote}\n  local  ${state.account.local}\n`);
       for (const note of caps.notes) io.out(`  server: ${note}\n`);
       exit(EXIT.OK);
     });
-}
-
-/** Connects (lists the root: AUTH, UNREACHABLE) and probes the server's capabilities; `init` and the app's "add account" share it. */
-export async function probeRemote(spec: RemoteSpec): Promise<Capabilities> {
-  const backend = await openRemote(spec);
-  try {
-    const root = await backend.stat('/').catch((e: unknown) => {
-      if (isNetfsError(e) && e.code === 'UNREACHABLE') throw new NetfsError('UNREACHABLE', `cannot reach ${spec.remote}: ${e.message}`);
-      throw e;
-    });
-    if (root.kind !== 'folder') throw new NetfsError('INVALID_ARGUMENT', `--remote ${spec.remote} is a file, not a folder`);
-    return await backend.capabilities();
-  } finally {
-    await backend.close();
-  }
 }
