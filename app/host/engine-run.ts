@@ -14,7 +14,7 @@
  */
 import type { SyncState, SyncStatus } from '../api/contract.js';
 import type { FailureInfo } from '../api/entries.js';
-import { cachedLookup } from '../cli/commands/journal-commands.js';
+import { cachedLookup } from '../sync/entry-info.js';
 import type { NetfsSnapshot } from '../netfs/events.js';
 import { listEntries } from '../sync/entry-info.js';
 import { lastPass, type LastPass } from '../sync/last-pass.js';

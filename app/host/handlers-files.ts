@@ -11,7 +11,7 @@
  */
 import type { Handlers } from '../api/derive.js';
 import { NetfsError, isNetfsError } from '../api/errors.js';
-import { cachedLookup } from '../cli/commands/journal-commands.js';
+import { cachedLookup } from '../sync/entry-info.js';
 import { listEntries } from '../sync/entry-info.js';
 import { hydrateFile } from '../sync/hydrate.js';
 import { IgnoreRules } from '../sync/ignore.js';

@@ -10,7 +10,7 @@
  */
 import type { Handlers } from '../api/derive.js';
 import { NetfsError } from '../api/errors.js';
-import { resolveConflict } from '../cli/commands/journal-commands.js';
+import { resolveConflict } from '../sync/resolve-conflict.js';
 import { DEFAULT_SETTINGS, checkSettingKey, checkSettingValue } from '../sync/settings.js';
 import { applyCacheLimit } from './handlers-cache.js';
 import { guardPath } from './path-guard.js';

@@ -12,7 +12,9 @@ import { lstat, readdir } from 'node:fs/promises';
 import { NetfsError } from '../api/errors.js';
 import type { EntryInfo } from '../api/entries.js';
 import { entryState, type Content, type EntryFlag } from '../api/states.js';
+import { readCacheObjects } from '../cache/index-reader.js';
 import { isClientPath } from './ignore.js';
+import type { SyncSession } from './session.js';
 import type { Journal } from './journal.js';
 import { localPath } from './local-path.js';
 import type { BaseEntry } from './model.js';
@@ -145,4 +147,13 @@ async function localOnly(
     }
   }
   return out;
+}
+
+/** What the cache holds of each file, read from its index beside whatever runs. */
+export function cachedLookup(s: SyncSession): (path: string) => { bytes: number; ranges: [number, number][] } | null {
+  const byKey = new Map(readCacheObjects(s.state.cacheDir, s.state.account.id).map((o) => [o.key, o]));
+  return (path) => {
+    const o = byKey.get(path);
+    return o === undefined || o.staging ? null : { bytes: o.storedBytes, ranges: o.extents };
+  };
 }

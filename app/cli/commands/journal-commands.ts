@@ -9,17 +9,14 @@
  *   trash ls|restore
  *   config get|set
  */
-import { rename } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { NetfsError } from '../../api/errors.js';
 import type { EntryInfo, StatusInfo } from '../../api/entries.js';
 import { ENTRY_STATES, type EntryState } from '../../api/states.js';
-import { readCacheObjects } from '../../cache/index-reader.js';
-import { listEntries } from '../../sync/entry-info.js';
+import { cachedLookup, listEntries } from '../../sync/entry-info.js';
+import { resolveConflict } from '../../sync/resolve-conflict.js';
 import { hydrateFile } from '../../sync/hydrate.js';
 import { IgnoreRules } from '../../sync/ignore.js';
-import { localPath } from '../../sync/local-path.js';
-import type { ConflictRow } from '../../sync/journal.js';
 import { EngineLock } from '../../sync/lock.js';
 import { lastPass } from '../../sync/last-pass.js';
 import { SyncSession } from '../../sync/session.js';
@@ -30,15 +27,6 @@ import { printJson, type CliIo } from '../io.js';
 import { formatBytes } from '../progress.js';
 
 type Exit = (code: number) => void;
-
-/** What the cache holds of each file, read from its index beside whatever runs. */
-export function cachedLookup(s: SyncSession): (path: string) => { bytes: number; ranges: [number, number][] } | null {
-  const byKey = new Map(readCacheObjects(s.state.cacheDir, s.state.account.id).map((o) => [o.key, o]));
-  return (path) => {
-    const o = byKey.get(path);
-    return o === undefined || o.staging ? null : { bytes: o.storedBytes, ranges: o.extents };
-  };
-}
 
 async function withJournal<T>(state: string, fn: (s: SyncSession) => Promise<T>): Promise<T> {
   const session = await SyncSession.open(state, { engine: false });
@@ -56,21 +44,6 @@ function when(ms: number | null): string {
 function entryLine(e: EntryInfo): string {
   const size = e.kind === 'folder' ? 'folder' : e.size === null ? '?' : formatBytes(e.size);
   return `${e.state.padEnd(11)} ${size.padStart(9)}  ${when(e.mtimeMs)}  ${e.path}${e.kind === 'folder' ? '/' : ''}`;
-}
-
-/** Resolves the conflict of `path` (the file or its conflict copy); the app service does the same. */
-export async function resolveConflict(s: SyncSession, path: string, keep: 'ours' | 'theirs' | 'both'): Promise<ConflictRow> {
-  const row = s.journal.conflicts().find((c) => c.path === path || c.copyPath === path);
-  if (row === undefined) throw new NetfsError('NOT_FOUND', `no conflict recorded for ${path} (see "netfs-sync conflicts")`);
-  if (keep === 'theirs') {
-    // Our copy goes to the trash; the next pass deletes it on the server too.
-    await s.trash.put(s.root, row.copyPath);
-  } else if (keep === 'ours') {
-    // Ours takes the name back: a local edit of PATH and a local delete of the copy.
-    await rename(localPath(s.root, row.copyPath), localPath(s.root, row.path));
-  }
-  s.journal.resolveConflict(row.copyPath);
-  return row;
 }
 
 export function registerJournalCommands(program: Command, io: CliIo, exit: Exit): void {
