@@ -174,19 +174,19 @@ export class SyncSession {
     parts.down.setRate(settings.bandwidthDownBytesPerSec);
     parts.up.setRate(settings.bandwidthUpBytesPerSec);
     const root = this.root;
+    const port = journalPort(this.journal, () => this.now().getTime());
     const report = await runPass({
       root,
       accountId: this.state.account.id,
       backend: parts.backend,
       engine: parts.engine,
       caps: parts.caps,
-      journal: journalPort(this.journal, () => this.now().getTime()),
+      journal: port,
       trash: { trash: (_file, path) => this.trash.put(root, path, this.now().getTime()) },
       downloads,
       beforePlan: async ({ base, remote }) => {
         const store = parts.cache;
         if (store === null) return [];
-        const port = journalPort(this.journal, () => this.now().getTime());
         const r = await dehydrate({
           root,
           engine: parts.engine,
