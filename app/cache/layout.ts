@@ -6,6 +6,9 @@
  *   <dir>/objects/ab/cd/<name>               committed backing file of one object
  *   <dir>/objects/ab/cd/<name>.tmp[-<rand>]  a new backing file, linked to <name> at commit
  *   <dir>/graveyard/<n>-<rand>               buried files, unlinked by the reaper
+ *   <dir>/staging/<volume>/<rand>.tmp        small synced downloads in progress (no row; all
+ *                                            buried at open: only the engine holding the
+ *                                            state folder's lock opens the store)
  *
  *   name = sha256(volume NUL key) in hex; ab, cd = its first two bytes (256 x 256 fan-out)
  */
@@ -16,6 +19,7 @@ import { join } from 'node:path';
 export const INDEX_FILE = 'index.sqlite';
 export const OBJECTS_DIR = 'objects';
 export const GRAVEYARD_DIR = 'graveyard';
+export const STAGING_DIR = 'staging';
 
 /** The backing file name of a cookie (key) in a volume. */
 export function objectName(volume: string, key: string): string {

@@ -6,11 +6,11 @@
 import Database from 'better-sqlite3';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canMount, mountTmpfs, unmount } from '../remote/local/test-kit.js';
 import type { CacheObject } from './object.js';
-import { beginStaging, cancelStaging, PARTIAL_PREFIX, placeStaged } from './staging.js';
+import { beginStaging, cancelStaging, PARTIAL_PREFIX, placeFile, placeStaged } from './staging.js';
 import { CacheStore } from './store.js';
 import { pattern, readRange, tempCacheDir } from './testing.js';
 
@@ -212,5 +212,64 @@ describe('a crash during staging (resume)', () => {
     const again = await store.openObject('/changed', { ...AUX, etag: '"s2"' });
     expect(store.outcomes).toEqual([{ key: '/changed', outcome: 'stale-aux' }]);
     expect(await again.queryOccupancy(0, SIZE)).toEqual([]);
+  });
+});
+
+describe('small downloads staged without an object (item 7, DESIGN §6)', () => {
+  it('smallStagingTemp: a temp name in the cache\'s staging folder, no index row; null once the key has an object', async () => {
+    const temp = await store.smallStagingTemp('/small.txt');
+    expect(temp).not.toBeNull();
+    expect(dirname(temp!)).toBe(join(dir, 'cache', 'staging', 'acct'));
+    expect(basename(temp!)).toMatch(/^[0-9a-f]{16}\.tmp$/);
+    expect(row('/small.txt')).toBeUndefined();
+    // Cached bytes or an earlier staged download: the caller stages through the object.
+    const obj = await beginStaging(store, '/small.txt', AUX);
+    expect(await store.smallStagingTemp('/small.txt')).toBeNull();
+    await obj.close();
+    expect(await store.smallStagingTemp('/small.txt')).toBeNull();
+  });
+
+  it('placeFile renames the whole file onto the synced name; 64 placed at once in one folder all land with their bytes', async () => {
+    const placed = await Promise.all(
+      Array.from({ length: 64 }, async (_, i) => {
+        const temp = (await store.smallStagingTemp(`/many/f${i}`))!;
+        await writeFile(temp, `file ${i}`);
+        return placeFile(temp, join(sync, `f${i}.txt`), { mode: 0o644, mtime: new Date(MTIME) });
+      }),
+    );
+    expect(new Set(placed)).toEqual(new Set(['moved']));
+    for (let i = 0; i < 64; i++) expect(await readFile(join(sync, `f${i}.txt`), 'utf8')).toBe(`file ${i}`);
+    // Nothing left in the cache: no object folder made, the staging folder empty.
+    expect(await readdir(join(dir, 'cache', 'objects'))).toEqual([]);
+    expect(await readdir(join(dir, 'cache', 'staging', 'acct'))).toEqual([]);
+  });
+
+  it('C8: a small download\'s temp left by a crash is buried at the next open, never served', async () => {
+    const temp = (await store.smallStagingTemp('/crash.txt'))!;
+    await writeFile(temp, 'half of it');
+    await store.abandonForTesting();
+    store = await CacheStore.open(join(dir, 'cache'), { volume: 'acct' });
+    await expect(stat(temp)).rejects.toThrow();
+    expect(await readdir(join(dir, 'cache', 'staging', 'acct'))).toEqual([]);
+    const obj = await store.openObject('/crash.txt', { ...AUX, size: 10 });
+    expect(await obj.queryOccupancy(0, 10)).toEqual([]);
+    await obj.close();
+  });
+
+  it.skipIf(!MOUNT_OK)('another filesystem: placeFile copies under a partial name, renames it onto the synced file and removes the source', async () => {
+    const mnt = await mkdtemp(join(tmpdir(), 'netfs-tmpfs-'));
+    mountTmpfs(mnt, 'size=8m');
+    try {
+      const temp = (await store.smallStagingTemp('/x.txt'))!;
+      await writeFile(temp, 'across');
+      expect(await placeFile(temp, join(mnt, 'x.txt'), { mode: 0o644, mtime: new Date(MTIME) })).toBe('copied');
+      expect(await readFile(join(mnt, 'x.txt'), 'utf8')).toBe('across');
+      expect((await stat(join(mnt, 'x.txt'))).mtimeMs).toBe(MTIME);
+      expect((await readdir(mnt)).filter((n) => n.startsWith(PARTIAL_PREFIX))).toEqual([]);
+      await expect(stat(temp)).rejects.toThrow();
+    } finally {
+      unmount(mnt);
+      await rm(mnt, { recursive: true, force: true });
+    }
   });
 });

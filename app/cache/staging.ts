@@ -76,22 +76,45 @@ export async function placeStaged(obj: CacheObject, dest: string, options: Place
       await chmod(path, 0o600).catch(() => {});
       throw ioError(e, `staging: mode and mtime of ${path}`);
     }
+    let how: 'moved' | 'copied';
     try {
-      await rename(path, dest);
+      how = await placeFile(path, dest, { mode, mtime, keepSource: true });
     } catch (e) {
-      try {
-        if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw placeError(e, dest);
-        await copyOut(path, dest, mode, mtime);
-      } finally {
-        await chmod(path, 0o600).catch(() => {});
-      }
-      return 'copied';
+      await chmod(path, 0o600).catch(() => {});
+      throw e;
     }
-    // Placed: from here on nothing may fail the hand-over (the file is the user's now).
-    await syncDir(dirname(dest)).catch(() => {});
-    return 'moved';
+    // Copied to another filesystem: the cache's own copy is private again.
+    if (how === 'copied') await chmod(path, 0o600).catch(() => {});
+    return how;
   });
   return { how: done === 'moved' ? 'rename' : 'copy', dest };
+}
+
+export interface PlaceFileOptions {
+  mode: number;
+  mtime: Date;
+  /** Across filesystems the source is copied and left where it is (the cache keeps it). Default: unlinked. */
+  keepSource?: boolean;
+}
+
+/**
+ * Puts the whole, fsynced file `src` (mode and mtime already set) at `dest` in one rename, or
+ * — another filesystem — copies it under a `.netfs-partial-*` name beside `dest`, fsyncs and
+ * renames that. Then the folder is fsynced (shared with the renames of other files in it that
+ * land meanwhile), so the new name is durable before the journal records it.
+ */
+export async function placeFile(src: string, dest: string, o: PlaceFileOptions): Promise<'moved' | 'copied'> {
+  try {
+    await rename(src, dest);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw placeError(e, dest);
+    await copyOut(src, dest, o.mode, o.mtime);
+    if (o.keepSource !== true) await unlink(src).catch(() => {});
+    return 'copied';
+  }
+  // Placed: from here on nothing may fail the hand-over (the file is the user's now).
+  await syncDirShared(dirname(dest)).catch(() => {});
+  return 'moved';
 }
 
 /** The staged download is given up: its content goes, the object is no longer staging. */
@@ -118,7 +141,34 @@ async function copyOut(src: string, dest: string, mode: number, mtime: Date): Pr
     await unlink(partial).catch(() => {});
     throw placeError(e, dest);
   }
-  await syncDir(dirname(dest)).catch(() => {});
+  await syncDirShared(dirname(dest)).catch(() => {});
+}
+
+/**
+ * fsync of a folder shared by the callers that need one at the same time (group commit): each
+ * caller gets an fsync that started after it asked, so what it renamed there before is durable,
+ * and N files placed at once in one folder cost one or two fsyncs, not N.
+ */
+const dirSyncs = new Map<string, { running: Promise<void>; next: Promise<void> | null }>();
+
+function syncDirShared(dir: string): Promise<void> {
+  const s = dirSyncs.get(dir);
+  if (s === undefined) {
+    const running = syncDir(dir).finally(() => settle(dir));
+    dirSyncs.set(dir, { running, next: null });
+    return running;
+  }
+  s.next ??= s.running.catch(() => {}).then(() => {
+    const running = syncDir(dir).finally(() => settle(dir));
+    dirSyncs.set(dir, { running, next: null });
+    return running;
+  });
+  return s.next;
+}
+
+function settle(dir: string): void {
+  const s = dirSyncs.get(dir);
+  if (s !== undefined && s.next === null) dirSyncs.delete(dir);
 }
 
 async function syncDir(dir: string): Promise<void> {

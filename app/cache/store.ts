@@ -22,6 +22,7 @@
  *   inspection: inspect(), listObjects(), cullCandidates(n), cull(key), cullNow(), setLimit(),
  *     setThresholds(), verify() (inspect.ts has the types)
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { NetfsError } from '../api/errors.js';
@@ -31,7 +32,7 @@ import { CacheHealth } from './health.js';
 import { IndexDb, type ObjectRow } from './index-db.js';
 import { objectInfos, verifyClosed } from './inspect-build.js';
 import { newCounters, type CacheCounters, type CacheInspection, type CacheObjectInfo, type CacheState, type CullCandidate, type VerifyReport } from './inspect.js';
-import { GRAVEYARD_DIR, Graveyard, INDEX_FILE, OBJECTS_DIR, objectName, objectPath, tempPath } from './layout.js';
+import { GRAVEYARD_DIR, Graveyard, INDEX_FILE, OBJECTS_DIR, STAGING_DIR, objectName, objectPath, tempPath } from './layout.js';
 import { KeyedMutex } from './locks.js';
 import { CacheObject, type CacheAux, type ObjectEnv } from './object.js';
 import { SpaceManager } from './space.js';
@@ -77,6 +78,10 @@ export class CacheStore {
   #env: ObjectEnv;
   /** Objects open, and released ones kept for reuse (obj.kept). */
   #open = new Map<string, CacheObject>();
+  /** Where smallStagingTemp's files go (created, and emptied, at open). */
+  get #stagingDir(): string {
+    return join(this.dir, STAGING_DIR, this.volume);
+  }
   #closed = false;
   readonly #health: CacheHealth;
   readonly #counters: CacheCounters;
@@ -430,6 +435,21 @@ export class CacheStore {
     return report;
   }
 
+  /**
+   * A temp file for a synced download too small to be worth an object: fetched in one GET,
+   * there is nothing to resume, so no index row is written for it (four commits fewer per file).
+   * It lives in the cache's staging folder (same filesystem as the objects; everything there is
+   * buried at the next open, so a crash leaves nothing behind) and is renamed onto the synced
+   * file (staging.ts placeFile). Null — stage through an object instead — when the key has an
+   * object (cached bytes to reuse, or a staged download of an earlier run) or the cache is not in
+   * its normal state (culling, stopped or withdrawn: the space rules apply).
+   */
+  async smallStagingTemp(key: string): Promise<string | null> {
+    if (this.#closed || this.#health.withdrawn !== null || this.#space.state !== 'normal') return null;
+    if (this.#open.has(key) || this.#db.getObject(this.#volumeId, key) !== undefined) return null;
+    return join(this.#stagingDir, `${randomBytes(8).toString('hex')}.tmp`);
+  }
+
   /** Backing file path of a key (tests). */
   objectFilePath(key: string): string {
     return objectPath(this.dir, objectName(this.volume, key));
@@ -494,6 +514,8 @@ export class CacheStore {
 
   /** C8 at open (sweep.ts), then the space totals from the index. */
   async #sweep(): Promise<void> {
+    await mkdir(this.#stagingDir, { recursive: true });
+    for (const name of await readdir(this.#stagingDir)) await this.#graveyard.bury(join(this.#stagingDir, name));
     await sweepStore(this.dir, this.#db, this.#volumeId, this.#graveyard, new Set());
     this.#space.setClosedTotals(this.#db.allocatedTotals(this.#volumeId));
   }

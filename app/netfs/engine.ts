@@ -48,6 +48,10 @@ export interface DownloadOptions {
   syncEvery?: number;
   /** false: the target is left to the page cache, no fsync (a copy to look at, like `cat > file`). Default true. */
   durable?: boolean;
+  /** The target's mode once whole (it is created 0600); set before the final fsync. */
+  mode?: number;
+  /** The target's modification time once whole (the server's); set before the final fsync. */
+  mtimeMs?: number;
 }
 
 /** engine.stage's options: the size and version the listing gave, the staging cache object. */
@@ -86,6 +90,8 @@ export class NetfsEngine {
     const sink = await FileSink.create(options.target, {
       ...(options.syncEvery === undefined ? {} : { syncEvery: options.syncEvery }),
       ...(options.durable === undefined ? {} : { durable: options.durable }),
+      ...(options.mode === undefined ? {} : { mode: options.mode }),
+      ...(options.mtimeMs === undefined ? {} : { mtimeMs: options.mtimeMs }),
     });
     try {
       const outcome = await netfsRead(this.ctx, {

@@ -29,6 +29,28 @@ describe('FileSink', () => {
     });
   }
 
+  it('mode and mtime asked for are set before the final fsync; a file written exactly to its size is not cut again', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'netfs-sink-'));
+    dirs.push(dir);
+    const path = join(dir, 'small.bin');
+    const mtimeMs = Date.UTC(2023, 4, 6, 7, 8, 9);
+    const sink = await FileSink.create(path, { mode: 0o644, mtimeMs });
+    await sink.deliver(0, [new Uint8Array(4096).fill(7)]);
+    await sink.finish(4096);
+    const st = await stat(path);
+    expect(st.mode & 0o777).toBe(0o644);
+    expect(st.mtimeMs).toBe(mtimeMs);
+    expect(st.size).toBe(4096);
+    // Shorter than the size asked for (a zero tail): the file is extended to it.
+    const tail = join(dir, 'tail.bin');
+    const sink2 = await FileSink.create(tail, {});
+    await sink2.deliver(0, [new Uint8Array(10).fill(1)]);
+    await sink2.finish(100);
+    const got = await readFile(tail);
+    expect(got.length).toBe(100);
+    expect(got.subarray(10).every((x) => x === 0)).toBe(true);
+  });
+
   it('discard leaves nothing under the name', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'netfs-sink-'));
     dirs.push(dir);

@@ -8,7 +8,9 @@
  *                           short writes): one big write costs far more system time than several
  *                           smaller concurrent ones on these machines (measured by npm run bench)
  *                           every syncEvery bytes: fdatasync in the background (one at a time)
- *   finish(size)         -> wait for it, truncate to size, fsync, close
+ *   finish(size)         -> wait for it, truncate to size (when not already), mode and mtime
+ *                           (when asked: set before the fsync, so they are as durable as the
+ *                           bytes), fsync, close
  *   discard()            -> close and unlink (nothing partial is left under any name)
  */
 import { open, unlink, type FileHandle } from 'node:fs/promises';
@@ -28,10 +30,16 @@ export interface FileSinkOptions {
    * or a shell redirect does (a copy for the user to look at, not a synced file). Default true.
    */
   durable?: boolean;
+  /** Set on the file before the final fsync (it is created 0600). */
+  mode?: number;
+  /** Set as the file's modification (and access) time before the final fsync. */
+  mtimeMs?: number;
 }
 
 export class FileSink implements ReadConsumer {
   private written = 0;
+  /** The highest file position written + 1. */
+  private highest = 0;
   private sinceSync = 0;
   private syncing: Promise<void> | null = null;
   private syncError: unknown = null;
@@ -42,13 +50,15 @@ export class FileSink implements ReadConsumer {
     private readonly fh: FileHandle,
     private readonly syncEvery: number,
     private readonly durable: boolean,
+    private readonly finalMode: number | undefined,
+    private readonly finalMtimeMs: number | undefined,
   ) {}
 
   static async create(path: string, options: FileSinkOptions = {}): Promise<FileSink> {
     try {
       const fh = await open(path, 'w', 0o600);
       const durable = options.durable ?? true;
-      return new FileSink(path, fh, durable ? (options.syncEvery ?? 64 * 1024 * 1024) : 0, durable);
+      return new FileSink(path, fh, durable ? (options.syncEvery ?? 64 * 1024 * 1024) : 0, durable, options.mode, options.mtimeMs);
     } catch (e) {
       throw new NetfsError((e as NodeJS.ErrnoException).code === 'ENOSPC' ? 'INSUFFICIENT_STORAGE' : 'IO', `cannot create ${path}: ${(e as Error).message}`);
     }
@@ -82,6 +92,7 @@ export class FileSink implements ReadConsumer {
       throw this.mapError(e);
     }
     this.written += total;
+    this.highest = Math.max(this.highest, fpos + total);
     this.sinceSync += total;
     if (this.syncEvery > 0 && this.sinceSync >= this.syncEvery && this.syncing === null) {
       this.sinceSync = 0;
@@ -115,7 +126,13 @@ export class FileSink implements ReadConsumer {
     try {
       if (this.syncing !== null) await this.syncing;
       if (this.syncError !== null) throw this.syncError;
-      await this.fh.truncate(size);
+      // Created empty ('w'): written exactly to its size, there is nothing to cut.
+      if (this.written !== size || this.highest !== size) await this.fh.truncate(size);
+      if (this.finalMode !== undefined) await this.fh.chmod(this.finalMode);
+      if (this.finalMtimeMs !== undefined) {
+        const t = new Date(this.finalMtimeMs);
+        await this.fh.utimes(t, t);
+      }
       if (this.durable) await this.fh.sync();
     } catch (e) {
       throw this.mapError(e);

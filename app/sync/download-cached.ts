@@ -8,22 +8,27 @@
  *   stillExpected()?   no -> keep the object staged (a later pass resumes or discards it)
  *   placeStaged(obj, dest, { mtime })         fsync, cut to size, rename onto dest (or copy, EXDEV)
  *
+ *   Small files (at most SMALL_STAGE_MAX, one GET, nothing to resume) with no object yet skip
+ *   the object: engine.download into store.smallStagingTemp (the same folder in the cache, no
+ *   index row), mode and mtime set and fsynced there, placeFile onto dest — the same single
+ *   write and rename, without the four index commits an object costs.
+ *
  * The destination is never touched on error: it is replaced by one rename or not at all.
  */
 import { NetfsError, isNetfsError } from '../api/errors.js';
 import type { RemoteEntry } from '../api/remote.js';
 import type { CacheAux } from '../cache/object.js';
-import { beginStaging, cancelStaging, placeStaged } from '../cache/staging.js';
+import { beginStaging, cancelStaging, placeFile, placeStaged } from '../cache/staging.js';
 import type { CacheStore } from '../cache/store.js';
 import type { NetfsEngine } from '../netfs/engine.js';
-import { statfs } from 'node:fs/promises';
+import { statfs, unlink } from 'node:fs/promises';
 import type { DownloadPort } from './propagate-context.js';
 
-/** The free fraction of the filesystem holding `path` (for unprivileged users: bavail). */
-export async function freeRatio(path: string): Promise<number> {
-  const s = await statfs(path);
-  return s.blocks === 0 ? 1 : s.bavail / s.blocks;
-}
+/** Files up to this size are fetched in one GET and staged without a cache object. */
+export const SMALL_STAGE_MAX = 1024 * 1024;
+
+/** How long a free-space reading is reused while the disk is far above the floor. */
+const FREE_READING_MS = 250;
 
 export interface CachedDownloadsOptions {
   engine: NetfsEngine;
@@ -47,13 +52,32 @@ export class CachedDownloads implements DownloadPort {
   fetched = 0;
   reused = 0;
 
+  /** The last free-space reading of the sync folder's disk, and what was placed since. */
+  #free: { at: number; ratio: number; blocksBytes: number; placed: number } | null = null;
+
   constructor(options: CachedDownloadsOptions) {
     this.#o = options;
   }
 
+  /**
+   * The free fraction of the sync folder's disk: a statfs at most every FREE_READING_MS, less
+   * what was placed since; read afresh whenever the estimate is within twice the floor.
+   */
+  async #freeRatio(floor: number): Promise<number> {
+    const r = this.#free;
+    if (r !== null && Date.now() - r.at < FREE_READING_MS && r.blocksBytes > 0) {
+      const estimate = r.ratio - r.placed / r.blocksBytes;
+      if (estimate >= 2 * floor) return estimate;
+    }
+    const s = await statfs(this.#o.root);
+    const ratio = s.blocks === 0 ? 1 : s.bavail / s.blocks;
+    this.#free = { at: Date.now(), ratio, blocksBytes: s.blocks * s.bsize, placed: 0 };
+    return ratio;
+  }
+
   async fetchAndPlace(remote: RemoteEntry, dest: string, stillExpected: () => Promise<boolean>, signal?: AbortSignal): Promise<boolean> {
     const floor = this.#o.minFreeRatio ?? 0.01;
-    const free = await freeRatio(this.#o.root);
+    const free = await this.#freeRatio(floor);
     if (free < floor) {
       throw new NetfsError(
         'INSUFFICIENT_STORAGE',
@@ -61,6 +85,11 @@ export class CachedDownloads implements DownloadPort {
       );
     }
     if (remote.size === null) throw new NetfsError('PROTOCOL', `${remote.path}: the server did not say how big the file is`);
+    if (this.#free !== null) this.#free.placed += remote.size;
+    if (remote.size <= SMALL_STAGE_MAX) {
+      const temp = await this.#o.store.smallStagingTemp(remote.path).catch(() => null);
+      if (temp !== null) return this.#fetchSmall(remote as RemoteEntry & { size: number }, temp, dest, stillExpected, signal);
+    }
     const obj = await beginStaging(this.#o.store, remote.path, auxOf(remote));
     try {
       try {
@@ -83,6 +112,28 @@ export class CachedDownloads implements DownloadPort {
       return true;
     } finally {
       await obj.close().catch(() => undefined);
+    }
+  }
+
+  async #fetchSmall(remote: RemoteEntry & { size: number }, temp: string, dest: string, stillExpected: () => Promise<boolean>, signal?: AbortSignal): Promise<boolean> {
+    const mtimeMs = remote.mtimeMs ?? Date.now();
+    let placed = false;
+    try {
+      await this.#o.engine.download(remote.path, {
+        size: remote.size,
+        expect: { etag: remote.etag, size: remote.size, mtimeMs: remote.mtimeMs },
+        target: temp,
+        mode: 0o644,
+        mtimeMs,
+        ...(signal === undefined ? {} : { signal }),
+      });
+      this.fetched += remote.size;
+      if (!(await stillExpected())) return false;
+      await placeFile(temp, dest, { mode: 0o644, mtime: new Date(mtimeMs) });
+      placed = true;
+      return true;
+    } finally {
+      if (!placed) await unlink(temp).catch(() => undefined);
     }
   }
 }
