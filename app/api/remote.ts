@@ -92,18 +92,3 @@ export const capabilitiesSchema = z.object({
   notes: z.array(z.string()),
 });
 export type Capabilities = z.infer<typeof capabilitiesSchema>;
-
-/** Capabilities before anything was seen: every one false ("could not find out"). Probes start here. */
-export function unprobedCapabilities(notes: string[] = []): Capabilities {
-  return {
-    ranges: false,
-    etags: 'none',
-    davClasses: [],
-    ifMatchOnPut: false,
-    ifNoneMatchOnPut: false,
-    ifMatchOnDelete: false,
-    folderEtagsPropagate: false,
-    depthInfinity: false,
-    notes,
-  };
-}

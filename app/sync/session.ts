@@ -12,7 +12,8 @@
  */
 import type { Logger } from 'pino';
 import { NetfsError, isNetfsError } from '../api/errors.js';
-import { unprobedCapabilities, type Capabilities } from '../api/remote.js';
+import { unprobedCapabilities } from '../api/capabilities.js';
+import type { Capabilities } from '../api/remote.js';
 import { NetfsEngine } from '../netfs/engine.js';
 import type { RemoteBackend } from '../remote/backend.js';
 import { cachedCapabilities } from './capabilities-cache.js';

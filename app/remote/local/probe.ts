@@ -16,7 +16,8 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { unprobedCapabilities, type Capabilities } from '../../api/remote.js';
+import { unprobedCapabilities } from '../../api/capabilities.js';
+import type { Capabilities } from '../../api/remote.js';
 import type { Precondition, WriteResult } from '../backend.js';
 import type { LocalContext } from './context.js';
 import { checkRoot } from './disk-path.js';

@@ -18,7 +18,8 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isNetfsError, NetfsError } from '../../api/errors.js';
-import { unprobedCapabilities, type Capabilities } from '../../api/remote.js';
+import { unprobedCapabilities } from '../../api/capabilities.js';
+import type { Capabilities } from '../../api/remote.js';
 import type { WebdavBackend } from './backend.js';
 import { header } from './http.js';
 import { expectStatus } from './status.js';
