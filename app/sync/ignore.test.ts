@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -85,5 +86,25 @@ describe('loading .netfs-ignore from the sync root', () => {
     await writeFile(join(other.path, '.netfs-ignore'), 'x'.repeat(MAX_IGNORE_FILE_BYTES + 1));
     await expect(IgnoreRules.load(other.path)).rejects.toMatchObject({ code: 'TOO_LARGE' });
     await other.remove();
+  });
+});
+
+describe('built-ins alone: names matched one by one', () => {
+  it('gives the same answer as the whole-path gitignore match for every path (property, 2,000 runs)', () => {
+    const fast = IgnoreRules.fromText('# only a comment\n\n');
+    // A rule that matches none of the generated names sends every path through the matcher.
+    const whole = IgnoreRules.fromText('zz-no-such-name-zz');
+    const name = fc.oneof(
+      fc.constantFrom('a', 'b.txt', 'x.swp', 'notes~', '.~lock.r.odt#', '~$w.docx', '.DS_Store', 'Thumbs.db', 'f.part', 'g.crdownload', '.#m.c', '4913', '49130', '.netfs-partial-1', '.netfs-upload-2', '.netfs', 'swp', '.hidden'),
+      // '.' and '..' are never names (remote paths refuse them).
+      fc.stringMatching(/^[a-z.~$#]{1,6}$/).filter((n) => n !== '.' && n !== '..'),
+    );
+    fc.assert(
+      fc.property(fc.array(name, { minLength: 1, maxLength: 5 }), fc.constantFrom('file' as const, 'folder' as const), (names, kind) => {
+        const path = `/${names.join('/')}`;
+        expect(fast.isIgnored(path, kind), path).toBe(whole.isIgnored(path, kind));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -11,6 +11,12 @@
  *                                                                    below an ignored folder is ignored)
  *
  * Matching is case-sensitive, as git's is on Linux.
+ *
+ * Speed (a 50,000-entry pass asks twice per entry): when the ignore file adds no rule, only the
+ * built-ins apply, and they are all names without a slash or a `!`: a path is then ignored
+ * exactly when one of its names is, so each name is matched once (memoised) instead of the
+ * whole path (gitignore's per-path walk costs about 12 µs a path). With user rules, every path
+ * goes to the matcher.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -36,6 +42,7 @@ export const BUILTIN_IGNORE_PATTERNS: readonly string[] = [
   '.#*', // Emacs locks
   '4913', // vim's probe file when it checks that a folder is writable
   '.netfs-partial-*', // our own copies in progress (placing a download across filesystems)
+  '.netfs-upload-*', // our uploads in progress on the server, any folder (step-upload-temp.ts)
 ];
 
 /** True for the client's own names: '.netfs*' directly in the sync root. */
@@ -47,10 +54,15 @@ export class IgnoreRules {
   /** The lines of `.netfs-ignore` as read ([] without one). */
   readonly userPatterns: readonly string[];
   private readonly matcher: Ignore;
+  /** Only the built-ins apply (no user rule): names are matched one by one, memoised. */
+  private readonly namesOnly: boolean;
+  private readonly byName = new Map<string, boolean>();
 
   private constructor(userText: string) {
     this.userPatterns = userText.split(/\r?\n/);
     this.matcher = ignore({ ignorecase: false }).add([...BUILTIN_IGNORE_PATTERNS]).add(userText);
+    // Blank lines and comments add no rule (a line starting with `\#` is a pattern).
+    this.namesOnly = this.userPatterns.every((l) => l.trim() === '' || l.startsWith('#'));
   }
 
   /** Rules from the text of an ignore file (the built-ins come first, so `!` lines can re-include). */
@@ -77,7 +89,30 @@ export class IgnoreRules {
   isIgnored(path: string, kind: 'file' | 'folder'): boolean {
     if (path === '/' || !path.startsWith('/')) return false;
     if (isClientPath(path)) return true;
-    const relative = path.slice(1) + (kind === 'folder' ? '/' : '');
+    if (this.namesOnly) return this.anyNameIgnored(path, kind);
+    return this.ask(path.slice(1) + (kind === 'folder' ? '/' : ''));
+  }
+
+  /** Built-ins only: the path is ignored when one of its names is (a folder's as a folder). */
+  private anyNameIgnored(path: string, kind: 'file' | 'folder'): boolean {
+    let from = 1;
+    for (;;) {
+      const slash = path.indexOf('/', from);
+      const last = slash < 0;
+      const name = path.slice(from, last ? undefined : slash) + (last && kind === 'file' ? '' : '/');
+      let hit = this.byName.get(name);
+      if (hit === undefined) {
+        if (this.byName.size >= 100_000) this.byName.clear();
+        hit = this.ask(name);
+        this.byName.set(name, hit);
+      }
+      if (hit) return true;
+      if (last) return false;
+      from = slash + 1;
+    }
+  }
+
+  private ask(relative: string): boolean {
     try {
       return this.matcher.ignores(relative);
     } catch {
