@@ -5,12 +5,15 @@
 //   pre-check   stat (held) ... second writer ... -> stat sees the change -> conflict copy
 //   post-check  PUT ours -> stat (held) ... second writer ... -> stat sees other bytes -> conflict copy
 //   delete      stat (held) ... second writer ... -> not deleted; the edit comes down instead
-import { readFile, readdir, unlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, readdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, startRcloneServe, type FaultProxy, type ProxiedRequest, type RcloneServer } from '../testing/index.js';
 import { makeTempDir, type TempDir } from '../testing/temp-dir.js';
-import { account, entriesOf, manifest, type ScenarioAccount } from './scenario-kit.js';
+import { UPLOAD_RECORDS_DIR } from '../sync/upload-temp.js';
+import { account, allPaths, entriesOf, exists, manifest, sleep, type ScenarioAccount } from './scenario-kit.js';
+import { spawnCli } from './testing.js';
 
 let rclone: RcloneServer;
 let proxy: FaultProxy;
@@ -31,6 +34,10 @@ afterAll(async () => {
 const viaProxy = (files: Record<string, string> = {}): Promise<ScenarioAccount> => account({ server: rclone, work: temp.path, davRoot: proxy.url(rclone.url), files });
 
 const isStat = (q: ProxiedRequest, target: string): boolean => q.method === 'PROPFIND' && q.path === target && q.headers['depth'] === '0';
+/** A MOVE whose Destination is `target` (a raw request path). */
+const isMoveOnto = (q: ProxiedRequest, target: string): boolean => q.method === 'MOVE' && decodeURIComponent(new URL(q.headers['destination'] ?? 'http://x/').pathname) === target;
+/** Request paths of our upload temp names directly in `folder` (a raw request path ending in '/'). */
+const tempIn = (folder: string): RegExp => new RegExp(`^${folder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.netfs-upload-[0-9a-f]{16}$`);
 
 async function conflictCopies(dir: string, stem: string): Promise<string[]> {
   return (await readdir(dir)).filter((n) => n.startsWith(`${stem} (conflicted copy `));
@@ -73,7 +80,8 @@ describe('F14: rclone serve webdav ignores preconditions', () => {
     expect((await a.run('sync', '--once')).code).toBe(0);
     await writeFile(join(a.local, 'doc.txt'), 'ours: edited here');
     const target = `/${a.id}/doc.txt`;
-    const afterPut = (q: ProxiedRequest): boolean => isStat(q, target) && proxy.requests.some((p) => p.method === 'PUT' && p.path === target && p.index < q.index);
+    // Our bytes reach the name by a MOVE from a temp name (rclone ignores If-Match on PUT): the stat after it.
+    const afterPut = (q: ProxiedRequest): boolean => isStat(q, target) && proxy.requests.some((p) => isMoveOnto(p, target) && p.index < q.index);
     proxy.addRule({ match: { method: 'PROPFIND', path: target, when: afterPut, nth: 1 }, action: { kind: 'delay', ms: 1000 } });
     const running = a.run('sync', '--once');
     await proxy.waitFor(afterPut);
@@ -106,10 +114,11 @@ describe('F14: rclone serve webdav ignores preconditions', () => {
     expect((await a.run('sync', '--once')).code).toBe(0);
     const file = join(a.local, 'big.bin');
     await writeFile(file, Buffer.alloc(6 << 20, 1));
-    const target = `/${a.id}/big.bin`;
-    proxy.addRule({ match: { method: 'PUT', path: target }, action: { kind: 'throttle', bytesPerSecond: 4 << 20, direction: 'request' }, times: 1 });
+    // The upload goes to a temp name beside the file (rclone ignores If-Match on PUT).
+    const temp = tempIn(`/${a.id}/`);
+    proxy.addRule({ match: { method: 'PUT', path: temp }, action: { kind: 'throttle', bytesPerSecond: 4 << 20, direction: 'request' }, times: 1 });
     const running = a.run('sync', '--once');
-    await proxy.waitFor((q) => q.method === 'PUT' && q.path === target && q.bytesIn > 1 << 20);
+    await proxy.waitFor((q) => q.method === 'PUT' && temp.test(q.path) && q.bytesIn > 1 << 20);
     const latest = Buffer.concat([Buffer.alloc(3 << 20, 2), Buffer.from('the latest local edit')]);
     await writeFile(file, latest);
     const r = await running;
@@ -134,5 +143,143 @@ describe('F14: rclone serve webdav ignores preconditions', () => {
     const from = proxy.requests.length;
     expect((await a.run('sync', '--once')).code).toBe(0);
     expect(proxy.requests.slice(from).filter((q) => q.method !== 'PROPFIND')).toEqual([]);
+  });
+});
+
+// F11 against rclone, which takes a PUT whatever its If-Match says: ours goes to a temp name
+// beside the file, the name is re-checked, then the temp is MOVEd onto the name, or onto a
+// conflict copy's name when the server's copy changed during the upload (step-upload-temp.ts).
+// The proxy throttles our PUT so the second writer lands while it streams.
+describe('F11, B7: rclone serve webdav: uploads go through a temp name, so an edit landing mid-upload is never overwritten', () => {
+  const serverTemps = async (a: ScenarioAccount): Promise<string[]> => (await allPaths(a.remoteDir)).filter((p) => /(^|\/)\.netfs-upload-/.test(p));
+  const records = (a: ScenarioAccount): Promise<string[]> => readdir(join(a.local, UPLOAD_RECORDS_DIR)).catch(() => []);
+
+  /** Our PUT to a temp matching `temp` still streaming, past `bytes` (polled: waitFor wakes on request events, not on body bytes). */
+  async function uploadStreaming(temp: RegExp, bytes: number, timeoutMs = 20_000): Promise<ProxiedRequest> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = proxy.requests.find((q) => q.method === 'PUT' && temp.test(q.path) && q.outcome === 'pending' && q.bytesIn > bytes);
+      if (hit !== undefined) return hit;
+      if (Date.now() > until) throw new Error(`no PUT to ${String(temp)} streaming past ${bytes} bytes within ${timeoutMs} ms`);
+      await sleep(5);
+    }
+  }
+
+  async function expectOursAsCopy(a: ScenarioAccount, name: string, theirs: string, ours: Buffer, from: number): Promise<void> {
+    const slash = name.lastIndexOf('/');
+    const folder = name.slice(0, slash + 1);
+    const stem = name.slice(slash + 1).replace(/\.[^.]*$/, '');
+    const target = `/${a.id}/${name}`;
+    const seen = proxy.requests.slice(from);
+    expect(seen.filter((q) => q.method === 'PUT' && q.path === target)).toEqual([]);
+    expect(seen.filter((q) => isMoveOnto(q, target))).toEqual([]);
+    expect((await a.serverRead(name)).toString()).toBe(theirs);
+    expect(await readFile(join(a.local, name), 'utf8')).toBe(theirs);
+    const copies = (await conflictCopies(join(a.local, folder), stem)).map((n) => folder + n);
+    expect(copies).toHaveLength(1);
+    const copy = copies[0] ?? '';
+    expect((await readFile(join(a.local, copy))).equals(ours)).toBe(true);
+    expect((await a.serverRead(copy)).equals(ours)).toBe(true);
+    // Uploaded once: the temp itself became the copy.
+    expect(seen.filter((q) => q.method === 'PUT')).toHaveLength(1);
+    expect(seen.filter((q) => isMoveOnto(q, `/${a.id}/${copy}`))).toHaveLength(1);
+    const listed = await a.run('conflicts', '--json');
+    expect(listed.stdout).toContain(`/${name}`);
+    expect(listed.stdout).toContain(copy);
+    expect(await serverTemps(a)).toEqual([]);
+    expect(await records(a)).toEqual([]);
+    expect(entriesOf(await manifest(a.local))).toEqual(entriesOf(await manifest(a.remoteDir)));
+    // Settled: the next pass only looks.
+    const again = proxy.requests.length;
+    expect((await a.run('sync', '--once')).code).toBe(0);
+    expect(proxy.requests.slice(again).filter((q) => q.method !== 'PROPFIND')).toEqual([]);
+  }
+
+  it('F11: the server copy of an existing file changes during our PUT: theirs keeps the name, ours is a conflict copy with our bytes on both sides', async () => {
+    const a = await viaProxy({ 'doc.bin': 'base version' });
+    expect((await a.run('sync', '--once')).code).toBe(0);
+    const ours = Buffer.concat([Buffer.from('OURS '), randomBytes(6 << 20)]);
+    await writeFile(join(a.local, 'doc.bin'), ours);
+    const temp = tempIn(`/${a.id}/`);
+    proxy.addRule({ match: { method: 'PUT', path: temp }, action: { kind: 'throttle', bytesPerSecond: 4 << 20, direction: 'request' }, times: 1 });
+    const from = proxy.requests.length;
+    const running = a.run('sync', '--once');
+    const put = await uploadStreaming(temp, 1 << 20);
+    const theirs = 'THEIRS: written by another client while ours uploaded';
+    await a.serverWrite('doc.bin', theirs, 5_000);
+    expect(put.outcome).toBe('pending'); // theirs landed while ours was still streaming
+    const r = await running;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/conflict: \/doc\.bin changed on both sides/);
+    await expectOursAsCopy(a, 'doc.bin', theirs, ours, from);
+  });
+
+  it('F11: a new file of ours and one of theirs under the same name, created during our PUT: theirs keeps the name, ours is the copy', async () => {
+    const a = await viaProxy({ 'other.txt': 'o' });
+    expect((await a.run('sync', '--once')).code).toBe(0);
+    await mkdir(join(a.local, 'sub'));
+    const ours = randomBytes(6 << 20);
+    await writeFile(join(a.local, 'sub/new.bin'), ours);
+    const temp = tempIn(`/${a.id}/sub/`);
+    proxy.addRule({ match: { method: 'PUT', path: temp }, action: { kind: 'throttle', bytesPerSecond: 4 << 20, direction: 'request' }, times: 1 });
+    const from = proxy.requests.length;
+    const running = a.run('sync', '--once');
+    const put = await uploadStreaming(temp, 1 << 20);
+    const theirs = 'THEIRS: created under the same name meanwhile';
+    await a.serverWrite('sub/new.bin', theirs, 5_000);
+    expect(put.outcome).toBe('pending');
+    const r = await running;
+    expect(r.code, r.stderr).toBe(0);
+    await expectOursAsCopy(a, 'sub/new.bin', theirs, ours, from);
+  });
+
+  it('B7: SIGKILL mid-PUT leaves the name as it was on rclone (the cut bytes sit under an ignored temp name); the next pass removes the temp and converges', async () => {
+    const a = await viaProxy({ 'sub/doc.bin': 'base version', 'sub/keep.txt': 'k' });
+    expect((await a.run('sync', '--once')).code).toBe(0);
+    // Larger than what the loopback socket buffers take in (4 MiB send + up to 32 MiB receive
+    // here): a killed client's buffered bytes still arrive, so the cut must come before those.
+    const ours = randomBytes(48 << 20);
+    await writeFile(join(a.local, 'sub/doc.bin'), ours);
+    const temp = tempIn(`/${a.id}/sub/`);
+    proxy.addRule({ match: { method: 'PUT', path: temp }, action: { kind: 'throttle', bytesPerSecond: 4 << 20, direction: 'request' }, times: 1 });
+    const child = spawnCli(['sync', '--once', '--state', a.state]);
+    const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+    const put = await uploadStreaming(temp, 1 << 20, 60_000);
+    child.kill('SIGKILL');
+    await exited;
+    await proxy.waitFor((q) => q.index === put.index && q.outcome !== 'pending', 30_000);
+    proxy.clearRules();
+    // The name still holds the version before ours; only the (ignored) temp holds cut bytes.
+    expect((await a.serverRead('sub/doc.bin')).toString()).toBe('base version');
+    const left = await serverTemps(a);
+    expect(left).toEqual([decodeURIComponent(put.path).slice(`/${a.id}/`.length)]);
+    // (rclone preallocates the announced length: the cut shows in the bytes, not the size.)
+    expect((await a.serverRead(left[0] ?? '')).equals(ours)).toBe(false);
+    expect(await records(a)).toHaveLength(1);
+
+    const from = proxy.requests.length;
+    const r = await a.run('sync', '--once');
+    expect(r.code, r.stderr).toBe(0);
+    expect(proxy.requests.slice(from).filter((q) => q.method === 'DELETE' && q.path === put.path)).toHaveLength(1);
+    expect((await a.serverRead('sub/doc.bin')).equals(ours)).toBe(true);
+    expect(await serverTemps(a)).toEqual([]);
+    expect(await records(a)).toEqual([]);
+    expect(entriesOf(await manifest(a.local))).toEqual(entriesOf(await manifest(a.remoteDir)));
+  });
+
+  it('B7: temp names on the server that are not ours (another client mid-upload) are never synced down, listed or deleted', async () => {
+    const foreign = { 'sub/.netfs-upload-0123456789abcdef': 'another client, mid-upload', '.netfs-upload-fedcba9876543210': 'top level too' };
+    const a = await viaProxy({ 'sub/f.txt': 'f', ...foreign });
+    const r = await a.run('sync', '--once');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    for (const p of Object.keys(foreign)) expect(await exists(join(a.local, p)), p).toBe(false);
+    expect((await a.run('ls', '-R')).stdout).not.toContain('.netfs-upload-');
+    // An upload into the same folder (its sweep included) leaves them alone too.
+    await writeFile(join(a.local, 'sub/f.txt'), 'f edited here');
+    expect((await a.run('sync', '--once')).code).toBe(0);
+    expect((await a.serverRead('sub/f.txt')).toString()).toBe('f edited here');
+    expect((await serverTemps(a)).sort()).toEqual(Object.keys(foreign).sort());
+    expect(entriesOf(await manifest(a.local))).toEqual(entriesOf(await manifest(a.remoteDir, (p) => p in foreign)));
   });
 });

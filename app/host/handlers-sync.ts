@@ -17,7 +17,7 @@ type SyncHandlers = Pick<Handlers, 'sync.status' | 'sync.pause' | 'sync.resume' 
 const done = { done: true as const };
 
 function actionView(a: Action): { type: string; path: string; from?: string } {
-  return a.type === 'move-remote' ? { type: a.type, path: a.path, from: a.from } : { type: a.type, path: a.path };
+  return a.type === 'move-remote' || a.type === 'move-local' ? { type: a.type, path: a.path, from: a.from } : { type: a.type, path: a.path };
 }
 
 export function syncHandlers(ctx: ServiceContext): SyncHandlers {

@@ -45,6 +45,10 @@ export function journalPort(journal: Journal, now: () => number = Date.now): Pas
       for (const p of paths) journal.forgetTree(p);
       journal.clearPending(paths);
     },
+    renameTree: (from, to) => {
+      journal.renameTree(from, to);
+      journal.clearPending([from]);
+    },
     recordFailure: (path, error) => {
       journal.recordFailure(path, error, now());
     },

@@ -9,7 +9,7 @@
  *          a fresh file is created; `openReport.reset` says so, and the next pass runs with
  *          no base: first-sync rules, conflict copies, zero deletes (C6)
  *
- *   entries   base(), entry(), recordSynced(), forget(), forgetTree()      (BaseTree for plan())
+ *   entries   base(), entry(), recordSynced(), forget(), forgetTree(), renameTree() (BaseTree for plan())
  *   pins      pin(), unpin(), clearPin(), placementOf(), placements()      (nearest pinned ancestor)
  *   failures  recordFailure(), failure(), failures(), clearFailure(), retryNow(), inBackoff()
  *   conflicts addConflict(), conflicts(), resolveConflict()
@@ -260,6 +260,30 @@ export class Journal {
     this.guard('forget tree', () => {
       if (path === '/') this.sql('DELETE FROM entries').run();
       else this.sql("DELETE FROM entries WHERE path = ? OR (path > ? || '/' AND path < ? || '0')").run(path, path, path);
+    });
+  }
+
+  /**
+   * A folder moved (L4): the rows of `from` and of everything below it now have `to` in place of
+   * `from`, their values unchanged; rows already at or below `to` are dropped. The user's pins,
+   * pending changes, failures (with their backoff) and conflict records move with it. One
+   * transaction, committed with synchronous=FULL (pins are the user's word).
+   */
+  renameTree(from: string, to: string): void {
+    checkPath(from);
+    checkPath(to);
+    if (from === '/' || to === '/' || from === to) throw new NetfsError('INVALID_ARGUMENT', `cannot rename the journal rows of ${from} to ${to}`);
+    if (to.startsWith(`${from}/`) || from.startsWith(`${to}/`)) throw new NetfsError('INVALID_ARGUMENT', `cannot rename the journal rows of ${from} into or out of its own subtree (${to})`);
+    const under = (col: string): string => `${col} = ? OR (${col} > ? || '/' AND ${col} < ? || '0')`;
+    this.durable('rename tree', () => {
+      for (const table of ['entries', 'pins', 'pending', 'failures']) {
+        this.sql(`DELETE FROM ${table} WHERE ${under('path')}`).run(to, to, to);
+        // substr counts characters, as length() does: the prefix is cut in SQL, not in JS units.
+        this.sql(`UPDATE ${table} SET path = ? || substr(path, length(?) + 1) WHERE ${under('path')}`).run(to, from, from, from, from);
+      }
+      // Conflict copies sit beside their file, so both names move.
+      this.sql(`UPDATE conflicts SET path = ? || substr(path, length(?) + 1) WHERE ${under('path')}`).run(to, from, from, from, from);
+      this.sql(`UPDATE conflicts SET copy_path = ? || substr(copy_path, length(?) + 1) WHERE ${under('copy_path')}`).run(to, from, from, from, from);
     });
   }
 

@@ -71,6 +71,12 @@ export type Action =
   /** A local rename of a file the server still has unchanged at `from`: MOVE from -> path. */
   | { type: 'move-remote'; path: string; from: string; local: LocalEntry; remote: RemoteEntry; base: BaseEntry }
   /**
+   * A folder renamed on the server as a whole (its files at the new path with the same ETags),
+   * the local copy unchanged: one rename(2) of the local folder `from` -> `path` (L4). `local` is
+   * the folder at `from`, `remote` the server's folder at `path`.
+   */
+  | { type: 'move-local'; path: string; from: string; local: LocalEntry; remote: RemoteEntry; base: BaseEntry }
+  /**
    * Both sides changed (or first sync, both present and different): the server's version keeps
    * the name; ours becomes a conflict copy and is uploaded too.
    */

@@ -185,11 +185,43 @@ class Sim {
       case 'move-remote': {
         if (this.remote.has(a.path)) throw new Error(`move-remote ${a.path}: destination exists`);
         this.parentOk(this.remote, a.path, 'move-remote');
+        if (a.local.kind === 'folder') {
+          // A folder MOVE (L4) takes the server's subtree along; the journal rows follow it.
+          if (this.remote.get(a.from)?.kind !== 'folder') throw new Error(`move-remote ${a.from}: not a folder on the server`);
+          this.sameLocal(a.path, a.local);
+          for (const side of [this.remote, this.base] as Map<string, unknown>[]) {
+            for (const [p, n] of [...side]) {
+              if (!isAtOrUnder(p, a.from)) continue;
+              side.delete(p);
+              const to = a.path + p.slice(a.from.length);
+              side.set(to, side === this.base ? { ...(n as BaseEntry), path: to } : n);
+            }
+          }
+          this.record(a.path);
+          return;
+        }
         const moved = this.ifMatch(a.from, a.remote);
         this.sameLocal(a.path, a.local);
         this.remote.delete(a.from);
         this.remote.set(a.path, moved);
         this.base.delete(a.from);
+        this.record(a.path);
+        return;
+      }
+      case 'move-local': {
+        // The server renamed a folder (L4): one rename of the local folder, rows along.
+        if (this.local.has(a.path)) throw new Error(`move-local ${a.path}: destination exists locally`);
+        this.parentOk(this.local, a.path, 'move-local');
+        this.sameLocal(a.from, a.local);
+        if (this.remote.get(a.path)?.kind !== 'folder') throw new Error(`move-local ${a.path}: not a folder on the server`);
+        for (const side of [this.local, this.base] as Map<string, unknown>[]) {
+          for (const [p, n] of [...side]) {
+            if (!isAtOrUnder(p, a.from)) continue;
+            side.delete(p);
+            const to = a.path + p.slice(a.from.length);
+            side.set(to, side === this.base ? { ...(n as BaseEntry), path: to } : n);
+          }
+        }
         this.record(a.path);
         return;
       }
@@ -237,7 +269,7 @@ const FILES = ['/x', '/y', '/a/x', '/a/y', '/a/c/x', '/b/x', '/b/y'];
 /** Ops may also reach below a base file (after it was replaced by a folder). */
 const PATHS = [...FOLDERS, ...FILES, '/x/z', '/a/x/z'];
 
-type OpKind = 'edit' | 'delete' | 'addFile' | 'addFolder' | 'rename' | 'evacuate' | 'sameAsRemote';
+type OpKind = 'edit' | 'delete' | 'addFile' | 'addFolder' | 'rename' | 'renameFolder' | 'evacuate' | 'sameAsRemote';
 interface Op { op: OpKind; path: string; to: string; sizeDelta: number; keepMtime: boolean }
 
 const opArb = (ops: OpKind[]): fc.Arbitrary<Op> =>
@@ -254,8 +286,8 @@ const worldArb = fc.record({
   folders: fc.subarray(FOLDERS),
   sizes: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: FILES.length, maxLength: FILES.length }),
   flavour: fc.constantFrom<Flavour>('strong', 'weak', 'none'),
-  remoteOps: fc.array(opArb(['edit', 'edit', 'delete', 'addFile', 'addFolder', 'rename']), { maxLength: 6 }),
-  localOps: fc.array(opArb(['edit', 'edit', 'delete', 'addFile', 'addFolder', 'rename', 'rename', 'evacuate', 'sameAsRemote']), { maxLength: 8 }),
+  remoteOps: fc.array(opArb(['edit', 'edit', 'delete', 'addFile', 'addFolder', 'rename', 'renameFolder', 'renameFolder', 'renameFolder']), { maxLength: 6 }),
+  localOps: fc.array(opArb(['edit', 'edit', 'delete', 'addFile', 'addFolder', 'rename', 'rename', 'renameFolder', 'evacuate', 'sameAsRemote']), { maxLength: 8 }),
   shuffleSeed: fc.integer(),
 });
 type World = typeof worldArb extends fc.Arbitrary<infer T> ? T : never;
@@ -335,6 +367,16 @@ function applyLocal(sim: Sim, o: Op): void {
       sim.local.set(o.to, n);
       return;
     }
+    case 'renameFolder': {
+      // A folder renamed keeps its inode, and everything below it keeps theirs (L4).
+      if (n?.kind !== 'folder' || sim.local.has(o.to) || isAtOrUnder(o.to, o.path) || !makeParents(sim, 'local', o.to)) return;
+      for (const [p, m] of [...sim.local]) {
+        if (!isAtOrUnder(p, o.path)) continue;
+        sim.local.delete(p);
+        sim.local.set(o.to + p.slice(o.path.length), m);
+      }
+      return;
+    }
     case 'evacuate':
       // Move a file out of its folder, then delete the folder.
       applyLocal(sim, { ...o, op: 'rename' });
@@ -377,6 +419,15 @@ function applyRemote(sim: Sim, o: Op): void {
       sim.remote.delete(o.path);
       sim.remote.set(o.to, sim.serverWrite('file', n.content, n.size));
       return;
+    case 'renameFolder':
+      // A WebDAV MOVE of a folder: everything below keeps its ETag, size and date (L4).
+      if (n?.kind !== 'folder' || sim.remote.has(o.to) || isAtOrUnder(o.to, o.path) || !makeParents(sim, 'remote', o.to)) return;
+      for (const [p, m] of [...sim.remote]) {
+        if (!isAtOrUnder(p, o.path)) continue;
+        sim.remote.delete(p);
+        sim.remote.set(o.to + p.slice(o.path.length), m);
+      }
+      return;
     case 'sameAsRemote':
     case 'evacuate':
       return;
@@ -391,14 +442,17 @@ function converge(sim: Sim, shuffle: (() => number) | null): number {
   for (let round = 1; round <= 200; round++) {
     const p = sim.plan();
     if (p.actions.length === 0) return round;
-    for (const a of p.actions) seen.set(a.type, (seen.get(a.type) ?? 0) + 1);
+    for (const a of p.actions) {
+      const key = a.type === 'move-remote' && a.local.kind === 'folder' ? 'move-remote-folder' : a.type;
+      seen.set(key, (seen.get(key) ?? 0) + 1);
+    }
     // A move out of a folder that is deleted in the same plan (its order matters).
     if (p.actions.some((a) => a.type === 'move-remote' && p.actions.some((d) => d.type === 'delete-remote' && isAtOrUnder(a.from, d.path)))) {
       seen.set('move-out-of-deleted-folder', (seen.get('move-out-of-deleted-folder') ?? 0) + 1);
     }
     const touched = new Set<string>();
     for (const a of p.actions) {
-      for (const path of a.type === 'move-remote' ? [a.path, a.from] : [a.path]) {
+      for (const path of a.type === 'move-remote' || a.type === 'move-local' ? [a.path, a.from] : [a.path]) {
         if (touched.has(path)) throw new Error(`two actions on ${path} in one plan`);
         touched.add(path);
       }
@@ -487,7 +541,7 @@ describe('P2: the planner driven to a fixed point (issue 5 item 3)', () => {
       }),
       { numRuns: 1500 },
     );
-    const expected = ['mkdir-local', 'mkdir-remote', 'download', 'upload', 'delete-local', 'delete-remote', 'move-remote', 'conflict', 'compare', 'record', 'forget', 'move-out-of-deleted-folder'];
+    const expected = ['mkdir-local', 'mkdir-remote', 'download', 'upload', 'delete-local', 'delete-remote', 'move-remote', 'conflict', 'compare', 'record', 'forget', 'move-out-of-deleted-folder', 'move-remote-folder', 'move-local'];
     for (const type of expected) expect(seen.get(type) ?? 0, `runs that planned ${type}`).toBeGreaterThan(0);
   });
 
@@ -516,7 +570,7 @@ describe('P2: the planner driven to a fixed point (issue 5 item 3)', () => {
           const p = sim.plan();
           if (p.actions.length === 0) break;
           for (const a of p.actions) {
-            expect(isBlindPath(a.path) || (a.type === 'move-remote' && isBlindPath(a.from)), `${a.type} ${a.path} touches a blind path`).toBe(false);
+            expect(isBlindPath(a.path) || ((a.type === 'move-remote' || a.type === 'move-local') && isBlindPath(a.from)), `${a.type} ${a.path} touches a blind path`).toBe(false);
             // A folder above a blind path is never deleted (a file there has nothing below it on its side).
             const folderDelete = (a.type === 'delete-local' && a.local.kind === 'folder') || (a.type === 'delete-remote' && a.remote.kind === 'folder');
             if (folderDelete) expect(aboveBlind(a.path), `${a.type} ${a.path} above a blind path`).toBe(false);

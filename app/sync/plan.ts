@@ -5,6 +5,10 @@
  * clock shifts and mtimes in the future cannot create conflicts or ping-pong (F20).
  *
  *   paths = base ∪ local ∪ remote (+ their ancestors)
+ *     0. folders   a local folder renamed as a whole, the server's side of it unchanged -> one
+ *                  move-remote of the folder; a server folder renamed as a whole (same ETags
+ *                  below), the local side unchanged -> one move-local (plan-folder-moves.ts);
+ *                  the rest of the plan sees the trees as they are after them (L4)
  *     1. moves     a vanished local file whose inode, size and mtime reappear at a new path,
  *                  with the server's copy unchanged  ->  move-remote
  *     2. decide    each path, children before parents, from (local state, remote state):
@@ -14,7 +18,8 @@
  *                  folders above a download that are missing locally are created
  *     4. hold      more than half of the synced files deleted or replaced, or the sync root
  *                  missing/empty while the journal holds synced entries (F17)
- *     5. order     mkdirs parent-first | moves | transfers and journal-only | deletes child-first
+ *     5. order     mkdirs parent-first | folder moves (in the order found) | file moves |
+ *                  transfers and journal-only | deletes child-first
  *
  *   local \ remote   same            changed               absent
  *   same             -               download              delete-local
@@ -29,6 +34,7 @@ import type { RemoteEntry } from '../api/remote.js';
 import type { Placement } from '../api/states.js';
 import type { Action, ActionType, BaseEntry, BaseTree, Blind, Hold, LocalEntry, LocalTree, PlacementOf, Plan, RemoteTree } from './model.js';
 import { etagsMatchWeakly } from '../remote/webdav/etag.js';
+import { findFolderMoves } from './plan-folder-moves.js';
 import { ancestorsOf, depthOf, parentOf } from './tree-paths.js';
 
 export interface PlanOptions {
@@ -78,6 +84,7 @@ export function phaseOf(type: ActionType): 0 | 1 | 2 | 3 {
     case 'mkdir-remote':
       return 0;
     case 'move-remote':
+    case 'move-local':
       return 1;
     case 'delete-local':
     case 'delete-remote':
@@ -87,18 +94,39 @@ export function phaseOf(type: ActionType): 0 | 1 | 2 | 3 {
   }
 }
 
+/** A move of a whole folder, either way (L4): runs before the file moves, one at a time, in plan order. */
+export function isFolderMove(action: Action): action is Extract<Action, { type: 'move-remote' | 'move-local' }> {
+  return action.type === 'move-local' || (action.type === 'move-remote' && action.local.kind === 'folder');
+}
+
 /**
  * The actions in the order they must run, as groups whose members are independent of each other
  * (run a group's members in any order or at once; finish a group before the next):
- *   mkdirs, one group per depth, parents first | moves | transfers and journal-only | deletes, one
- *   group per depth, children first.
+ *   mkdirs, one group per depth, parents first | folder moves, one group each, in the order given
+ *   (a rename inside a renamed folder needs the outer one done) | file moves | transfers and
+ *   journal-only | deletes, one group per depth, children first.
  */
 export function actionSteps(actions: readonly Action[]): Action[][] {
   const groups = new Map<string, Action[]>();
+  const underMove = belowFolderMove(actions);
+  let folderMoves = 0;
   for (const action of actions) {
     const phase = phaseOf(action.type);
-    const depth = depthOf(action.path);
-    const key = phase === 0 ? `0:${String(depth).padStart(5, '0')}` : phase === 3 ? `3:${String(99999 - depth).padStart(5, '0')}` : `${phase}`;
+    const depth = String(depthOf(action.path)).padStart(5, '0');
+    // Folders made inside a moved folder can only be made once it is there: after the folder
+    // moves, before the file moves (which may go into them).
+    const key =
+      phase === 0
+        ? underMove(action.path)
+          ? `1:b${depth}`
+          : `0:${depth}`
+        : phase === 3
+          ? `3:${String(99999 - depthOf(action.path)).padStart(5, '0')}`
+          : phase === 1
+            ? isFolderMove(action)
+              ? `1:a${String(folderMoves++).padStart(7, '0')}`
+              : '1:c'
+            : `${phase}`;
     const group = groups.get(key);
     if (group === undefined) groups.set(key, [action]);
     else group.push(action);
@@ -106,6 +134,14 @@ export function actionSteps(actions: readonly Action[]): Action[][] {
   return [...groups.keys()]
     .sort()
     .map((key) => (groups.get(key) ?? []).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)));
+}
+
+/** Whether a path is strictly below the destination of one of the folder moves among `actions`. */
+export function belowFolderMove(actions: readonly Action[]): (path: string) => boolean {
+  const destinations = new Set<string>();
+  for (const a of actions) if (isFolderMove(a)) destinations.add(a.path);
+  if (destinations.size === 0) return () => false;
+  return (path) => ancestorsOf(path).some((a) => destinations.has(a));
 }
 
 interface Decision {
@@ -130,8 +166,13 @@ const UNDER_LOCAL_FILE: ReadonlySet<ActionType> = new Set(['delete-remote', 'for
 /** Action types allowed below a server file. */
 const UNDER_REMOTE_FILE: ReadonlySet<ActionType> = new Set(['delete-local', 'forget']);
 
-export function plan(base: BaseTree, local: LocalTree, remote: RemoteTree, opts: PlanOptions): Plan {
+export function plan(baseBefore: BaseTree, localBefore: LocalTree, remoteBefore: RemoteTree, opts: PlanOptions): Plan {
   const isBlind = blindTest(opts.blind);
+  // 0. Folder renames: from here on, the trees are as they are after them.
+  const folderMoves = findFolderMoves(baseBefore, localBefore, remoteBefore, isBlind, remoteUnchanged);
+  const base = folderMoves.base;
+  const local = folderMoves.local;
+  const remote = folderMoves.remote;
   const descending = byDepthDescending(allPaths(base, local, remote));
   const moves = findMoves(base, local, remote, isBlind);
 
@@ -192,7 +233,7 @@ export function plan(base: BaseTree, local: LocalTree, remote: RemoteTree, opts:
     }
   }
 
-  const actions: Action[] = [];
+  const actions: Action[] = [...folderMoves.moves];
   for (const path of ascending) {
     const action = decisions.get(path)?.action;
     if (action != null) actions.push(action);

@@ -15,6 +15,8 @@ export interface JournalPort {
   recordOnlineOnly(entries: readonly RemoteEntry[]): void;
   /** Drops the rows of these paths (and of everything below them). */
   forget(paths: readonly string[]): void;
+  /** A folder moved: the rows of `from` and below now sit at `to`, values unchanged (one transaction). */
+  renameTree(from: string, to: string): void;
   recordFailure(path: string, error: { code: string; message: string }): void;
   clearFailure(path: string): void;
   addConflict(conflict: { path: string; copyPath: string; theirEtag: string | null; ourSize: number; ourMtimeMs: number }): void;

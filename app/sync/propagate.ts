@@ -4,7 +4,9 @@
  * row, a forgotten row, or a failure with its reason and next retry.
  *
  *   actions --phase 1: mkdir-*, record*, forget --------------------------------- in order
+ *           --folder moves (L4), one at a time in plan order; then phase 1 inside them
  *           --phase 2: download, upload, compare, conflict, move-remote ---------- `transfers` at once
+ *             (what is inside a folder move that did not happen is skipped: next pass)
  *           --phase 3: delete-* --------------------------------------------------- deepest first
  *
  *   error policy (per action)
@@ -22,8 +24,10 @@ import { hashLocalFile, hashRemoteFile } from './content-hash.js';
 import { baseOf, localNow, sameLocal } from './local-state.js';
 import { resolveByCopy } from './step-conflict.js';
 import { downloadFile } from './step-download.js';
-import { deleteLocal, deleteRemote, makeLocalFolder, makeRemoteFolder, moveRemote } from './step-tree.js';
-import { uploadFile } from './step-upload.js';
+import { belowFolderMove, isFolderMove } from './plan.js';
+import { deleteLocal, deleteRemote, makeLocalFolder, makeRemoteFolder, moveLocalFolder, moveRemote, moveRemoteFolder } from './step-tree.js';
+import { ancestorsOf } from './tree-paths.js';
+import { UploadConflict, uploadFile } from './step-upload.js';
 
 export interface PropagateResult {
   done: number;
@@ -49,6 +53,7 @@ const PHASE: Record<Action['type'], 1 | 2 | 3> = {
   compare: 2,
   conflict: 2,
   'move-remote': 2,
+  'move-local': 2,
   'delete-local': 3,
   'delete-remote': 3,
 };
@@ -65,11 +70,15 @@ export async function propagate(ctx: PropagateContext, actions: readonly Action[
   const result: PropagateResult = { done: 0, skipped: 0, failed: [], conflicts: [], bytesDown: 0, bytesUp: 0 };
   let uploadCeiling = Number.POSITIVE_INFINITY;
   let aborted: NetfsError | null = null;
+  // Destinations of folder moves that did not happen: nothing inside them can be done this pass.
+  const movesNotDone = new Set<string>();
+  const insideMoveNotDone = (path: string): boolean => movesNotDone.size > 0 && ancestorsOf(path).some((p) => movesNotDone.has(p));
 
   const run = async (a: Action): Promise<void> => {
     if (aborted !== null) return;
     // Stopping (SIGTERM, quit): what runs finishes and is recorded; nothing new starts.
-    if (ctx.draining?.aborted === true) {
+    if (ctx.draining?.aborted === true || insideMoveNotDone(a.path) || ((a.type === 'move-remote' || a.type === 'move-local') && insideMoveNotDone(a.from))) {
+      if (isFolderMove(a)) movesNotDone.add(a.path);
       result.skipped++;
       return;
     }
@@ -85,17 +94,26 @@ export async function propagate(ctx: PropagateContext, actions: readonly Action[
         result.done++;
         ctx.journal.clearFailure(a.path);
       } else {
+        if (isFolderMove(a)) movesNotDone.add(a.path);
         result.skipped++;
       }
     } catch (e) {
-      const err = isNetfsError(e) ? (e as NetfsError) : new NetfsError('IO', `${a.path}: ${(e as Error).message}`, { cause: e });
+      if (isFolderMove(a)) movesNotDone.add(a.path);
+      let err = isNetfsError(e) ? (e as NetfsError) : new NetfsError('IO', `${a.path}: ${(e as Error).message}`, { cause: e });
       if (abortsPass(err)) {
         aborted ??= err;
         return;
       }
+      if (a.type === 'download' && err.code === 'CHANGED_ON_SERVER' && (await stillListedAs(ctx, a.remote))) {
+        // F18: the server still lists the very version planned on (If-Match held), yet its bytes
+        // end elsewhere: not a change to plan again for (that fetches it again every pass) but
+        // an item failure, kept with its reason and backed off like any other.
+        err = new NetfsError('PROTOCOL', `${a.path}: the server sent bytes that do not match its listing of ${a.remote.size ?? '?'} bytes (${err.message}); not committed`, { cause: err });
+      }
       if (a.type === 'upload' && (err.code === 'PRECONDITION_FAILED' || err.code === 'CHANGED_ON_SERVER')) {
         try {
-          const c = await resolveByCopy(ctx, a.path, a.local, null);
+          // UploadConflict: the temp upload already kept ours as the copy, on both sides.
+          const c = err instanceof UploadConflict ? err.outcome : await resolveByCopy(ctx, a.path, a.local, null);
           if (c !== null) {
             ctx.journal.recordSynced(c.rows);
             result.conflicts.push({ path: a.path, copyPath: c.copyPath });
@@ -136,10 +154,15 @@ export async function propagate(ctx: PropagateContext, actions: readonly Action[
     }
   };
 
+  // Folders moved as a whole go first among the moves, one at a time (a rename inside a renamed
+  // folder needs the outer one); what phase 1 does inside them waits for them.
+  const insideMove = belowFolderMove(actions);
   const phase1 = actions.filter((a) => PHASE[a.type] === 1).sort((a, b) => depth(a.path) - depth(b.path));
-  for (const a of phase1) await run(a);
+  for (const a of phase1) if (!insideMove(a.path)) await run(a);
+  for (const a of actions) if (isFolderMove(a)) await run(a);
+  for (const a of phase1) if (insideMove(a.path)) await run(a);
 
-  const phase2 = actions.filter((a) => PHASE[a.type] === 2);
+  const phase2 = actions.filter((a) => PHASE[a.type] === 2 && !isFolderMove(a));
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < phase2.length && aborted === null) {
@@ -209,7 +232,10 @@ async function step(ctx: PropagateContext, a: Action, result: PropagateResult): 
     }
     case 'conflict':
       return conflict(ctx, a.path, a.local, a.remote, result);
+    case 'move-local':
+      return moveLocalFolder(ctx, a.from, a.local, a.remote);
     case 'move-remote':
+      if (a.local.kind === 'folder') return moveRemoteFolder(ctx, a.from, a.local);
       ctx.journal.recordSynced([await moveRemote(ctx, a.from, a.local, a.base)]);
       ctx.journal.forget([a.from]);
       return true;
@@ -222,6 +248,12 @@ async function step(ctx: PropagateContext, a: Action, result: PropagateResult): 
       ctx.journal.forget([a.path]);
       return true;
   }
+}
+
+/** The server's entry is still exactly the one planned on: same ETag (strong), size and date. */
+async function stillListedAs(ctx: PropagateContext, planned: RemoteEntry): Promise<boolean> {
+  const now = await ctx.backend.stat(planned.path, ctx.signal === undefined ? {} : { signal: ctx.signal }).catch(() => null);
+  return now !== null && now.kind === 'file' && planned.etag !== null && now.etag === planned.etag && now.size === planned.size && now.mtimeMs === planned.mtimeMs;
 }
 
 /** The local file is still the version the plan saw (false when it cannot be read either). */

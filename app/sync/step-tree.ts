@@ -6,8 +6,12 @@
  *                   a folder is deleted only when the server's listing of it is empty
  *   delete-local    file still as the plan saw it -> trash (never unlink); folder -> rmdir if empty
  *   move-remote     MOVE from -> to, If-Match base
+ *   folder move     MOVE of the collection, Overwrite: F (L4); the journal rows of the subtree are
+ *                   renamed in one transaction; the destination exists -> nothing done, the next
+ *                   pass plans it per file
+ *   move-local      the server renamed a folder: rename(2) of the local folder, rows renamed (L4)
  */
-import { mkdir, rmdir } from 'node:fs/promises';
+import { mkdir, rename, rmdir } from 'node:fs/promises';
 import { NetfsError, isNetfsError } from '../api/errors.js';
 import type { RemoteEntry } from '../api/remote.js';
 import { checkNoSymlinkParents, localPath } from './local-path.js';
@@ -96,4 +100,53 @@ export async function moveRemote(ctx: PropagateContext, from: string, local: Loc
   await ctx.backend.move(from, local.path, { ...opts(ctx), precondition: preconditionFor(base) });
   const remote = await ctx.backend.stat(local.path, opts(ctx));
   return baseOf(local.path, local, remote);
+}
+
+/**
+ * MOVE the folder `from` -> `local.path` on the server (the whole collection, Overwrite: F), then
+ * rename the journal rows of the subtree. No If-Match: a collection's ETag changes with what is
+ * inside it; the plan saw the server's subtree equal to the base moments ago, and the rows keep
+ * their ETags, so a server edit that raced the MOVE shows up at the new path next pass (not lost).
+ * False when the destination exists by now: nothing was done, and the next pass (which sees it)
+ * plans per file.
+ */
+export async function moveRemoteFolder(ctx: PropagateContext, from: string, local: LocalEntry): Promise<boolean> {
+  const now = await localNow(localPath(ctx.root, local.path), local.path);
+  if (now === null || now === 'other' || now.kind !== 'folder') return false;
+  try {
+    await ctx.backend.move(from, local.path, opts(ctx));
+  } catch (e) {
+    if (isNetfsError(e) && e.code === 'CONFLICT') {
+      ctx.log('info', 'folder move: the destination exists on the server; planned per file next pass', { from, to: local.path });
+      return false;
+    }
+    throw e;
+  }
+  ctx.journal.renameTree(from, local.path);
+  const remote = await ctx.backend.stat(local.path, opts(ctx));
+  ctx.journal.recordSynced([baseOf(local.path, now, remote)]);
+  return true;
+}
+
+/**
+ * The server renamed the folder `from` to `remote.path`: one rename(2) of the local folder, then
+ * the journal rows of the subtree renamed. Skipped (false, nothing done) when the local folder
+ * is not the one planned on (another inode) or something is at the destination by now. A file
+ * edited inside meanwhile moves along and keeps its old row values: the next pass uploads it.
+ */
+export async function moveLocalFolder(ctx: PropagateContext, from: string, local: LocalEntry, remote: RemoteEntry): Promise<boolean> {
+  const to = remote.path;
+  await checkNoSymlinkParents(ctx.root, from);
+  await checkNoSymlinkParents(ctx.root, to);
+  const src = localPath(ctx.root, from);
+  const dst = localPath(ctx.root, to);
+  const now = await localNow(src, from);
+  if (now === null || now === 'other' || now.kind !== 'folder' || (local.ino > 0 && now.ino !== local.ino)) return false;
+  // rename(2) would replace an empty folder at the destination: only onto nothing.
+  if ((await localNow(dst, to)) !== null) return false;
+  await rename(src, dst);
+  ctx.journal.renameTree(from, to);
+  const moved = await localNow(dst, to);
+  if (moved !== null && moved !== 'other' && moved.kind === 'folder') ctx.journal.recordSynced([baseOf(to, moved, remote)]);
+  return true;
 }

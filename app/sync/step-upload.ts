@@ -5,21 +5,28 @@
  *                 the server has nothing     -> If-None-Match: *
  *   server ignores that precondition (capabilities(); rclone serve webdav does)
  *     -> stat right before: still the base version (or still absent)?  no -> PRECONDITION_FAILED
+ *     -> PUT to a temp name in the same folder, stat again, MOVE onto the name, or onto a
+ *        conflict copy's name when the server's copy changed meanwhile (step-upload-temp.ts)
  *     -> stat right after:  our size?                                  no -> PRECONDITION_FAILED
- *   engine.upload (one PUT through the buffer chain; fails if the local file changes meanwhile)
+ *   else engine.upload straight to the name (one PUT through the buffer chain; fails if the
+ *   local file changes meanwhile; Apache refuses it with 412 when the precondition fails)
  *   stat -> journal row (Apache answers a PUT without an ETag)
  *
- * PRECONDITION_FAILED / CHANGED_ON_SERVER reach the caller, which makes a conflict copy (F11, F14).
+ * PRECONDITION_FAILED / CHANGED_ON_SERVER reach the caller, which makes a conflict copy (F11, F14);
+ * UploadConflict (a PRECONDITION_FAILED) says the copy is already made, on both sides.
  */
 import { NetfsError, isNetfsError } from '../api/errors.js';
 import type { RemoteEntry } from '../api/remote.js';
-import type { Precondition } from '../remote/backend.js';
+import type { Precondition, WriteResult } from '../remote/backend.js';
 import { etagsMatchWeakly } from '../remote/webdav/etag.js';
 import { hashLocalFile, hashRemoteFile } from './content-hash.js';
 import { localPath } from './local-path.js';
 import { baseOf, localNow, sameLocal } from './local-state.js';
 import type { BaseEntry, LocalEntry } from './model.js';
 import type { PropagateContext } from './propagate-context.js';
+import { UploadConflict, uploadViaTemp } from './step-upload-temp.js';
+
+export { UploadConflict } from './step-upload-temp.js';
 
 async function statOrNull(ctx: PropagateContext, path: string): Promise<RemoteEntry | null> {
   try {
@@ -54,6 +61,7 @@ export async function uploadFile(ctx: PropagateContext, path: string, local: Loc
   try {
     return await uploadChecked(ctx, path, local, expected);
   } catch (e) {
+    if (e instanceof UploadConflict) throw e;
     if (isNetfsError(e) && (e.code === 'PRECONDITION_FAILED' || e.code === 'CHANGED_ON_SERVER')) {
       const same = await serverHoldsOurs(ctx, path, local);
       if (same !== null) return same;
@@ -88,18 +96,26 @@ async function uploadChecked(ctx: PropagateContext, path: string, local: LocalEn
       throw new NetfsError('PRECONDITION_FAILED', `${path}: changed on the server since the last sync (checked before the upload; this server ignores preconditions)`);
     }
   }
-  const outcome = await ctx.engine.upload(path, {
-    localFile: file,
-    size: local.size,
-    precondition,
-    mtimeMs: local.mtimeMs,
-    ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
-  });
-  if (outcome.status === 'skipped') return null;
+  let written: WriteResult | null;
+  if (!enforced) {
+    // The server would take our PUT over a version it got meanwhile: put ours beside it first.
+    written = await uploadViaTemp(ctx, path, local, (now) => sameRemote(now, expected));
+  } else {
+    const outcome = await ctx.engine.upload(path, {
+      localFile: file,
+      size: local.size,
+      precondition,
+      mtimeMs: local.mtimeMs,
+      ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
+    });
+    written = outcome.status === 'skipped' ? null : outcome.result;
+  }
+  if (written === null) return null;
   const after = await statOrNull(ctx, path);
   if (after === null || after.kind !== 'file' || after.size !== local.size) {
     throw new NetfsError('PRECONDITION_FAILED', `${path}: the server's file is not what we uploaded (another writer?)`);
   }
-  const remote: RemoteEntry = { ...after, etag: after.etag ?? outcome.result.etag };
+  // The PUT's ETag is the temp's when it went through one: only the stat's describes the name.
+  const remote: RemoteEntry = { ...after, etag: after.etag ?? (enforced ? written.etag : null) };
   return baseOf(path, local, remote);
 }

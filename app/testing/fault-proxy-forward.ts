@@ -5,7 +5,8 @@
 //   client <──head (edited)── server response
 //   client <──pump (throttled, cut at N)── body     cut points: before/mid headers, mid body,
 //                                                    truncate (FIN); 207 bodies buffered (capped)
-//                                                    only to weaken getetag values
+//                                                    only to weaken getetag values; resize-body
+//                                                    buffers a body (capped) to cut or pad it
 import { request as httpRequest, STATUS_CODES } from 'node:http';
 import type { Agent, ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { IncomingMessage as ClientIncoming } from 'node:http';
@@ -203,6 +204,27 @@ async function rewrittenMultistatus(
   return { body: Buffer.from(rewritten, 'utf8') };
 }
 
+/** resize-body: the whole real body (up to the rewrite cap) cut or padded to `bytes`, or null when bigger than the cap. */
+async function resizedBody(ex: Exchange, response: ClientIncoming, bytes: number, fill: number): Promise<{ body: Buffer } | { source: AsyncIterable<unknown> }> {
+  const read = await readUpTo(response, ex.ctx.maxRewriteBytes);
+  if (!read.ended) return { source: prepend(read.chunks, read.rest) };
+  const real = Buffer.concat(read.chunks);
+  const body = Buffer.alloc(Math.max(0, Math.floor(bytes)), fill);
+  real.copy(body, 0, 0, Math.min(real.length, body.length));
+  return { body };
+}
+
+/** A Content-Range that matches a resized body: the file ends where the body does. */
+function resizedRange(pairs: HeaderPairs, bytes: number): HeaderPairs {
+  return pairs.map(([name, value]) => {
+    if (name.toLowerCase() !== 'content-range') return [name, value];
+    const first = /^bytes\s+(\d+)-/i.exec(value.trim());
+    if (first === null || bytes === 0) return [name, value];
+    const start = Number(first[1]);
+    return [name, `bytes ${start}-${start + bytes - 1}/${start + bytes}`];
+  });
+}
+
 /** How many body bytes go out before a cut, or undefined for the whole body. */
 function bodyLimit(action: FaultAction, length: number | null): number | undefined {
   let wanted: number | undefined;
@@ -245,9 +267,15 @@ async function relayResponse(ex: Exchange, upstream: ClientRequest, response: Cl
     }
   }
 
-  const shaped = weak && hasBody ? await rewrittenMultistatus(ex, response, pairs) : { source: response };
+  const resize = action.kind === 'resize-body' && hasBody ? action : null;
+  const shaped =
+    weak && hasBody
+      ? await rewrittenMultistatus(ex, response, pairs)
+      : resize !== null
+        ? await resizedBody(ex, response, resize.bytes, resize.fill ?? 0x2a)
+        : { source: response };
   const length = !hasBody ? 0 : 'body' in shaped ? shaped.body.length : announcedLength(pairs);
-  const clientPairs = headersForClient(pairs, {
+  const clientPairs = headersForClient(resize !== null && 'body' in shaped ? resizedRange(pairs, shaped.body.length) : pairs, {
     targetOrigins: ctx.targetOrigins,
     proxyOrigin: ctx.proxyOrigin,
     weakEtags: weak,

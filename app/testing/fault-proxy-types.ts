@@ -104,6 +104,19 @@ export interface DropPreconditionsAction {
   kind: 'drop-preconditions';
 }
 
+/**
+ * Forward; send the real status and headers, but a body of exactly `bytes` bytes: the real one
+ * cut short, or padded with `fill` (default 0x2a, '*'). Content-Length says `bytes`, and a
+ * Content-Range is rewritten to match (`bytes S-(S+bytes-1)/(S+bytes)`: the server's file ends
+ * there). A well-formed answer with the wrong bytes, for F18 (size differs from the listing).
+ * Bodies up to the proxy's rewrite cap (16 MiB); bigger ones pass unchanged.
+ */
+export interface ResizeBodyAction {
+  kind: 'resize-body';
+  bytes: number;
+  fill?: number;
+}
+
 /** Forward untouched: a rule with it shields matching requests from the rules after it. */
 export interface PassAction {
   kind: 'pass';
@@ -119,6 +132,7 @@ export type FaultAction =
   | ThrottleAction
   | WeakEtagsAction
   | DropPreconditionsAction
+  | ResizeBodyAction
   | PassAction;
 
 export type FaultActionKind = FaultAction['kind'];

@@ -320,6 +320,18 @@ describe('startFaultProxy in front of Apache', () => {
     expect(got.error).not.toBeNull();
   });
 
+  it('resize-body (F18): a well-formed answer of the wrong size, cut or padded, Content-Length and Content-Range to match', async () => {
+    proxy.addRule({ match: { method: 'GET', path: /file-1m\.bin$/, nth: 1 }, action: { kind: 'resize-body', bytes: 1000 } });
+    proxy.addRule({ match: { method: 'GET', path: /file-1m\.bin$/ }, action: { kind: 'resize-body', bytes: 20, fill: 0x41 } });
+    const real = await readFile(apache.pathOf('file-1m.bin'));
+    const cut = await exchange(davUrl('file-1m.bin'));
+    expect([cut.status, cut.headers['content-length'], cut.body.length, cut.error]).toEqual([200, '1000', 1000, null]);
+    expect(cut.body.equals(real.subarray(0, 1000))).toBe(true);
+    const padded = await exchange(davUrl('file-1m.bin'), { headers: { Range: 'bytes=100-109' } });
+    expect([padded.status, padded.headers['content-length'], padded.headers['content-range'], padded.error]).toEqual([206, '20', 'bytes 100-119/120', null]);
+    expect(padded.body.equals(Buffer.concat([real.subarray(100, 110), Buffer.alloc(10, 0x41)]))).toBe(true);
+  });
+
   it('answers made-up statuses without forwarding: 429/503 with Retry-After, 503 maintenance, 507 for big PUTs', async () => {
     const later = new Date(Math.ceil(Date.now() / 1000) * 1000 + 10_000);
     proxy.addRule({ match: { path: '/dav/limited' }, action: { kind: 'status', status: 429, retryAfter: 7 }, times: 1 });

@@ -30,7 +30,8 @@ const MAX_ONCE_PASSES = 5;
 export function describeAction(a: Action): string {
   switch (a.type) {
     case 'move-remote':
-      return `move-remote ${a.from} -> ${a.path}`;
+    case 'move-local':
+      return `${a.type} ${a.from} -> ${a.path}`;
     default:
       return `${a.type} ${a.path}`;
   }
