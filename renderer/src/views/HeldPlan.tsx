@@ -19,6 +19,7 @@ const ACTION_WORDS: Record<string, string> = {
   'delete-local': 'delete here (to the trash)',
   'delete-remote': 'delete on the server',
   'move-remote': 'move on the server',
+  'move-local': 'move here (renamed on the server)',
   conflict: 'conflict copy',
   compare: 'compare',
   record: 'record as synced',
