@@ -9,6 +9,8 @@
  *                     drop actions waiting in backoff (a local edit retries at once)
  *                                    v
  *                          propagate (journal rows as it goes)
+ *                                    v
+ *             clear failures of items now gone from both sides (never synced)
  *
  * Nothing is planned from a discovery that failed (F5): the error reaches the caller.
  */
@@ -17,11 +19,12 @@ import type { Capabilities, RemoteEntry } from '../api/remote.js';
 import type { NetfsEngine } from '../netfs/engine.js';
 import { discoverRemote, type RemoteProblem } from './discover-remote.js';
 import { scanLocal } from './discover-local.js';
-import type { Action, BaseTree, Hold, LocalTree, Plan, PlacementOf, RemoteTree } from './model.js';
+import type { Action, BaseTree, Blind, Hold, LocalTree, Plan, PlacementOf, RemoteTree } from './model.js';
 import { plan } from './plan.js';
 import { propagate, type PropagateResult } from './propagate.js';
 import type { DownloadPort, JournalPort, TrashPort } from './propagate-context.js';
 import { rootPresent, writeRootMarker } from './state-folder.js';
+import { isAtOrUnder } from './tree-paths.js';
 
 /** What the pass needs from the journal beyond what propagation records. */
 export interface PassJournal extends JournalPort {
@@ -94,6 +97,7 @@ function withoutIgnored(tree: RemoteTree, isIgnored: (path: string, kind: 'file'
 
 export async function runPass(o: PassOptions): Promise<PassReport> {
   const now = o.now ?? (() => new Date());
+  const startedMs = now().getTime();
   const base = o.journal.base();
   const synced = o.journal.syncedFileCount();
   let markerPresent = await rootPresent(o.root);
@@ -170,5 +174,22 @@ export async function runPass(o: PassOptions): Promise<PassReport> {
     runnable,
     o.transfers,
   );
+  clearStaleFailures(o.journal, base, local.tree, remoteTree, blind, startedMs);
   return report;
+}
+
+/**
+ * A failed item that is now gone from both sides and was never synced (a new local file whose
+ * upload failed, deleted before the retry) has nothing left to retry: its failure record goes,
+ * or `sync --once` would report it (exit 5) forever (found by P1). Paths a side could not see
+ * (blind) keep theirs, and so do failures of this pass (a conflict copy made by this pass is in
+ * neither tree discovered before it).
+ */
+function clearStaleFailures(journal: PassJournal, base: BaseTree, local: LocalTree, remote: RemoteTree, blind: Blind, startedMs: number): void {
+  const unseen = [...blind.remoteFolders, ...blind.remotePaths, ...blind.localPaths];
+  for (const [path, f] of journal.waiting(Number.NEGATIVE_INFINITY)) {
+    if (f.failedMs >= startedMs || base.has(path) || local.has(path) || remote.has(path)) continue;
+    if (unseen.some((b) => isAtOrUnder(path, b) || isAtOrUnder(b, path))) continue;
+    journal.clearFailure(path);
+  }
 }

@@ -3,12 +3,14 @@
  * uploaded too (DESIGN §6). Nothing is lost at any point of a crash:
  *
  *   rename local  a.txt -> "a (conflicted copy 2026-11-25 101500).txt"   (ours, same folder)
+ *   journal: conflict recorded            (fails: the rename is undone, nothing happened; F19)
  *   download server's a.txt into place                                     (theirs)
  *   upload the copy with If-None-Match: *                                  (ours, on the server too)
- *   journal: both synced, conflict recorded
+ *   journal: both synced
  *
- * A crash after the rename leaves ours under the copy name and theirs missing: the next pass
- * downloads theirs and uploads ours as new files.
+ * A crash (or a failed transfer) after the record leaves ours under the copy name and theirs
+ * missing: the next pass downloads theirs and uploads ours as new files, and the conflict is
+ * still listed. (Recorded last, any failure of the transfers in between lost the record.)
  */
 import { rename } from 'node:fs/promises';
 import { NetfsError } from '../api/errors.js';
@@ -53,10 +55,17 @@ export async function resolveByCopy(ctx: PropagateContext, path: string, local: 
   if (!sameLocal(await localNow(file, path), local)) return null;
   const copyPath = await freeCopyPath(ctx, path);
   const copyFile = localPath(ctx.root, copyPath);
+  const server = remote ?? (await ctx.backend.stat(path).catch(() => null));
   await rename(file, copyFile);
+  try {
+    ctx.journal.addConflict({ path, copyPath, theirEtag: server?.etag ?? null, ourSize: local.size, ourMtimeMs: local.mtimeMs });
+  } catch (e) {
+    // The journal cannot record it: put ours back under its name, as if nothing had been done.
+    await rename(copyFile, file).catch(() => undefined);
+    throw e;
+  }
   ctx.log('warn', 'conflict: both sides changed; ours kept as a conflict copy', { path, copyPath });
   const rows: BaseEntry[] = [];
-  const server = remote ?? (await ctx.backend.stat(path).catch(() => null));
   if (server !== null && server.kind === 'file') {
     const theirs = await downloadFile(ctx, server, null);
     if (theirs !== null) rows.push(theirs);
@@ -65,7 +74,6 @@ export async function resolveByCopy(ctx: PropagateContext, path: string, local: 
   if (moved !== null && moved !== 'other' && moved.kind === 'file') {
     const ours = await uploadFile(ctx, copyPath, moved, null);
     if (ours !== null) rows.push(ours);
-    ctx.journal.addConflict({ path, copyPath, theirEtag: server?.etag ?? null, ourSize: moved.size, ourMtimeMs: moved.mtimeMs });
   }
   return { copyPath, rows };
 }
