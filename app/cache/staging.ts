@@ -25,7 +25,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { chmod, copyFile, open, rename, unlink, utimes } from 'node:fs/promises';
+import { chmod, copyFile, lstat, open, rename, unlink, utimes } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { NetfsError } from '../api/errors.js';
 import { ioError } from './backing-file.js';
@@ -40,6 +40,8 @@ export interface PlaceOptions {
   mtimeMs: number;
   /** The placed file's mode (default 0o644). */
   mode?: number;
+  /** Called with the staged file (mode and mtime set) right before it is renamed onto `dest`. */
+  beforeRename?: (staged: { ino: number; size: number; mtimeMs: number }) => void;
 }
 
 export interface PlaceOutcome {
@@ -78,6 +80,7 @@ export async function placeStaged(obj: CacheObject, dest: string, options: Place
     }
     let how: 'moved' | 'copied';
     try {
+      if (options.beforeRename !== undefined) options.beforeRename(await stagedStat(path));
       how = await placeFile(path, dest, { mode, mtime, keepSource: true });
     } catch (e) {
       await chmod(path, 0o600).catch(() => {});
@@ -115,6 +118,12 @@ export async function placeFile(src: string, dest: string, o: PlaceFileOptions):
   // Placed: from here on nothing may fail the hand-over (the file is the user's now).
   await syncDirShared(dirname(dest)).catch(() => {});
   return 'moved';
+}
+
+/** What a staged file is, for the caller's record before it is renamed. */
+export async function stagedStat(path: string): Promise<{ ino: number; size: number; mtimeMs: number }> {
+  const st = await lstat(path);
+  return { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
 }
 
 /** The staged download is given up: its content goes, the object is no longer staging. */

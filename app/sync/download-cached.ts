@@ -18,11 +18,11 @@
 import { NetfsError, isNetfsError } from '../api/errors.js';
 import type { RemoteEntry } from '../api/remote.js';
 import type { CacheAux } from '../cache/object.js';
-import { beginStaging, cancelStaging, placeFile, placeStaged } from '../cache/staging.js';
+import { beginStaging, cancelStaging, placeFile, placeStaged, stagedStat } from '../cache/staging.js';
 import type { CacheStore } from '../cache/store.js';
 import type { NetfsEngine } from '../netfs/engine.js';
 import { statfs, unlink } from 'node:fs/promises';
-import type { DownloadPort } from './propagate-context.js';
+import type { DownloadPort, StagedFile } from './propagate-context.js';
 
 /** Files up to this size are fetched in one GET and staged without a cache object. */
 export const SMALL_STAGE_MAX = 1024 * 1024;
@@ -75,7 +75,7 @@ export class CachedDownloads implements DownloadPort {
     return ratio;
   }
 
-  async fetchAndPlace(remote: RemoteEntry, dest: string, stillExpected: () => Promise<boolean>, signal?: AbortSignal): Promise<boolean> {
+  async fetchAndPlace(remote: RemoteEntry, dest: string, stillExpected: () => Promise<boolean>, signal?: AbortSignal, beforePlace?: (staged: StagedFile) => void): Promise<boolean> {
     const floor = this.#o.minFreeRatio ?? 0.01;
     const free = await this.#freeRatio(floor);
     if (free < floor) {
@@ -88,7 +88,7 @@ export class CachedDownloads implements DownloadPort {
     if (this.#free !== null) this.#free.placed += remote.size;
     if (remote.size <= SMALL_STAGE_MAX) {
       const temp = await this.#o.store.smallStagingTemp(remote.path).catch(() => null);
-      if (temp !== null) return this.#fetchSmall(remote as RemoteEntry & { size: number }, temp, dest, stillExpected, signal);
+      if (temp !== null) return this.#fetchSmall(remote as RemoteEntry & { size: number }, temp, dest, stillExpected, signal, beforePlace);
     }
     const obj = await beginStaging(this.#o.store, remote.path, auxOf(remote));
     try {
@@ -108,14 +108,21 @@ export class CachedDownloads implements DownloadPort {
         throw e;
       }
       if (!(await stillExpected())) return false;
-      await placeStaged(obj, dest, { mtimeMs: remote.mtimeMs ?? Date.now() });
+      await placeStaged(obj, dest, { mtimeMs: remote.mtimeMs ?? Date.now(), ...(beforePlace === undefined ? {} : { beforeRename: beforePlace }) });
       return true;
     } finally {
       await obj.close().catch(() => undefined);
     }
   }
 
-  async #fetchSmall(remote: RemoteEntry & { size: number }, temp: string, dest: string, stillExpected: () => Promise<boolean>, signal?: AbortSignal): Promise<boolean> {
+  async #fetchSmall(
+    remote: RemoteEntry & { size: number },
+    temp: string,
+    dest: string,
+    stillExpected: () => Promise<boolean>,
+    signal?: AbortSignal,
+    beforePlace?: (staged: StagedFile) => void,
+  ): Promise<boolean> {
     const mtimeMs = remote.mtimeMs ?? Date.now();
     let placed = false;
     try {
@@ -129,6 +136,7 @@ export class CachedDownloads implements DownloadPort {
       });
       this.fetched += remote.size;
       if (!(await stillExpected())) return false;
+      if (beforePlace !== undefined) beforePlace(await stagedStat(temp));
       await placeFile(temp, dest, { mode: 0o644, mtime: new Date(mtimeMs) });
       placed = true;
       return true;

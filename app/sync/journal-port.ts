@@ -54,5 +54,8 @@ export function journalPort(journal: Journal, now: () => number = Date.now): Pas
     },
     clearFailure: (path) => journal.clearFailure(path),
     addConflict: (c) => journal.addConflict({ ...c, createdMs: now() }),
+    markPlacing: (entry) => journal.markPlacing(entry),
+    placings: () => journal.placings(),
+    clearPlacings: (paths) => journal.clearPlacings(paths),
   };
 }

@@ -12,6 +12,8 @@
  *   trash      id PK | original_path file_name kind size deleted_ms
  *   settings   key PK | value (JSON)
  *   pending    path PK | since_ms                            (local changes not yet on the server)
+ *   placing    path PK | the entries row a download will have once placed   (v2: a kill between
+ *              the rename and the entries row leaves it; the next pass settles it)
  */
 import type Database from 'better-sqlite3';
 import { NetfsError } from '../api/errors.js';
@@ -77,6 +79,24 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE TABLE pending (
           path TEXT PRIMARY KEY,
           since_ms INTEGER NOT NULL
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
+  {
+    version: 2,
+    description: 'placing: downloads renamed into place whose entries row may not be written yet',
+    up(db) {
+      db.exec(`
+        CREATE TABLE placing (
+          path TEXT PRIMARY KEY,
+          kind TEXT NOT NULL CHECK (kind IN ('file', 'folder')),
+          etag TEXT,
+          remote_size INTEGER,
+          remote_mtime_ms REAL,
+          local_size INTEGER NOT NULL,
+          local_mtime_ms REAL NOT NULL,
+          local_ino INTEGER NOT NULL
         ) WITHOUT ROWID;
       `);
     },

@@ -67,7 +67,7 @@ describe('journal: opening and migrations', () => {
     const db = new Database(file);
     db.pragma('user_version = 9');
     db.close();
-    expect(() => Journal.open(file)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED', message: expect.stringMatching(/schema version 9 is newer than this build knows \(1\)/) }));
+    expect(() => Journal.open(file)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED', message: expect.stringMatching(/schema version 9 is newer than this build knows \(2\)/) }));
     expect(readdirSync(tmp.path).filter((n) => n.includes('corrupt'))).toEqual([]);
   });
 });

@@ -16,6 +16,8 @@
  *   trash     addTrash(), trashEntries(), trashEntry(), removeTrash()
  *   settings  setting(), settings(), setSetting(), resetSetting()
  *   pending   markPending(), clearPending(), pending()
+ *   placing   markPlacing(), placings(), clearPlacings()   (a download about to be renamed into
+ *             place: recordSynced and forget of the path drop its row)
  *
  * Durability: synchronous=NORMAL in WAL mode survives a killed process (C4); a power loss may
  * lose the last commits. For entries that is harmless by design: a lost record leaves the old
@@ -239,8 +241,51 @@ export class Journal {
       const put = this.sql(
         'INSERT OR REPLACE INTO entries (path, kind, etag, remote_size, remote_mtime_ms, local_size, local_mtime_ms, local_ino, placement) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       );
+      const placed = this.sql('DELETE FROM placing WHERE path = ?');
       this.db.transaction(() => {
-        for (const e of entries) put.run(e.path, e.kind, e.etag, e.remoteSize, e.remoteMtimeMs, e.localSize, e.localMtimeMs, e.localIno, e.placement ?? 'synced');
+        for (const e of entries) {
+          put.run(e.path, e.kind, e.etag, e.remoteSize, e.remoteMtimeMs, e.localSize, e.localMtimeMs, e.localIno, e.placement ?? 'synced');
+          placed.run(e.path);
+        }
+      })();
+    });
+  }
+
+  /**
+   * A download is about to be renamed onto `entry.path`: the row it will have once placed. A kill
+   * after the rename and before recordSynced leaves it, and the next pass settles it (pass.ts):
+   * the file there is still the one placed -> synced at that version; anything else -> dropped.
+   */
+  markPlacing(entry: BaseEntry): void {
+    checkPath(entry.path);
+    this.guard('mark placing', () =>
+      this.sql('INSERT OR REPLACE INTO placing (path, kind, etag, remote_size, remote_mtime_ms, local_size, local_mtime_ms, local_ino) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+        entry.path,
+        entry.kind,
+        entry.etag,
+        entry.remoteSize,
+        entry.remoteMtimeMs,
+        entry.localSize,
+        entry.localMtimeMs,
+        entry.localIno,
+      ),
+    );
+  }
+
+  /** Placements a killed run may not have recorded (markPlacing). */
+  placings(): BaseEntry[] {
+    const rows = this.guard('read placing', () => this.sql('SELECT * FROM placing ORDER BY path').all() as EntryRow[]);
+    return rows.map((r) => {
+      const { placement: _placement, ...entry } = toBase({ ...r, placement: 'synced' });
+      return entry;
+    });
+  }
+
+  clearPlacings(paths: readonly string[]): void {
+    this.guard('clear placing', () => {
+      const del = this.sql('DELETE FROM placing WHERE path = ?');
+      this.db.transaction(() => {
+        for (const p of paths) del.run(p);
       })();
     });
   }

@@ -19,7 +19,7 @@ import type { Capabilities, RemoteEntry } from '../api/remote.js';
 import type { NetfsEngine } from '../netfs/engine.js';
 import { discoverRemote, type RemoteProblem } from './discover-remote.js';
 import { scanLocal } from './discover-local.js';
-import type { Action, BaseTree, Blind, Hold, LocalTree, Plan, PlacementOf, RemoteTree } from './model.js';
+import type { Action, BaseEntry, BaseTree, Blind, Hold, LocalTree, Plan, PlacementOf, RemoteTree } from './model.js';
 import { plan } from './plan.js';
 import { propagate, type PropagateResult } from './propagate.js';
 import type { DownloadPort, JournalPort, TrashPort } from './propagate-context.js';
@@ -34,6 +34,9 @@ export interface PassJournal extends JournalPort {
   waiting(nowMs: number): ReadonlyMap<string, { nextRetryMs: number; failedMs: number }>;
   /** How many synced files the journal holds. */
   syncedFileCount(): number;
+  /** Rows of downloads a killed run renamed into place but may not have recorded (markPlacing). */
+  placings(): BaseEntry[];
+  clearPlacings(paths: readonly string[]): void;
 }
 
 export interface PassOptions {
@@ -98,7 +101,7 @@ function withoutIgnored(tree: RemoteTree, isIgnored: (path: string, kind: 'file'
 export async function runPass(o: PassOptions): Promise<PassReport> {
   const now = o.now ?? (() => new Date());
   const startedMs = now().getTime();
-  const base = o.journal.base();
+  let base = o.journal.base();
   const synced = o.journal.syncedFileCount();
   let markerPresent = await rootPresent(o.root);
   if (!markerPresent && synced === 0 && !o.dryRun) {
@@ -112,6 +115,7 @@ export async function runPass(o: PassOptions): Promise<PassReport> {
     scanLocal(o.root, { ignore: o.isIgnored, ...(o.signal === undefined ? {} : { signal: o.signal }) }),
   ]);
   const remoteTree = withoutIgnored(remote.tree, o.isIgnored);
+  base = settlePlacings(o.journal, base, local.tree, o.dryRun);
   const localRootMissing = local.rootMissing || (!markerPresent && synced > 0);
   const blind = {
     remoteFolders: remote.blind.remoteFolders,
@@ -176,6 +180,32 @@ export async function runPass(o: PassOptions): Promise<PassReport> {
   );
   clearStaleFailures(o.journal, base, local.tree, remoteTree, blind, startedMs);
   return report;
+}
+
+/**
+ * Downloads a killed run renamed into place before their journal row was written (markPlacing):
+ * the file there is still the one placed (same inode, size and mtime) -> synced at the version
+ * downloaded (and any failure recorded for it cleared), so it is not taken for a local edit (a needless conflict copy when the server
+ * changed again, C1); anything else there (edited, replaced, gone) -> the marker is dropped and
+ * the plan sees what is there. A dry run settles in memory only.
+ */
+function settlePlacings(journal: PassJournal, base: BaseTree, local: LocalTree, dryRun: boolean): BaseTree {
+  const rows = journal.placings();
+  if (rows.length === 0) return base;
+  const placed = rows.filter((r) => {
+    const l = local.get(r.path);
+    return l !== undefined && l.kind === 'file' && l.ino === r.localIno && l.size === r.localSize && l.mtimeMs === r.localMtimeMs;
+  });
+  if (dryRun) {
+    const out = new Map(base);
+    for (const r of placed) out.set(r.path, { ...r, placement: base.get(r.path)?.placement ?? 'synced' });
+    return out;
+  }
+  if (placed.length > 0) journal.recordSynced(placed.map((r) => ({ ...r, placement: base.get(r.path)?.placement ?? 'synced' })));
+  // The download did finish (a failure recorded for it came after the rename: its journal row).
+  for (const r of placed) journal.clearFailure(r.path);
+  journal.clearPlacings(rows.map((r) => r.path));
+  return journal.base();
 }
 
 /**

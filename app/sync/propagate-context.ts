@@ -20,6 +20,15 @@ export interface JournalPort {
   recordFailure(path: string, error: { code: string; message: string }): void;
   clearFailure(path: string): void;
   addConflict(conflict: { path: string; copyPath: string; theirEtag: string | null; ourSize: number; ourMtimeMs: number }): void;
+  /** A download is about to be renamed into place: the row it will have (settled by the next pass after a kill). */
+  markPlacing(entry: BaseEntry): void;
+}
+
+/** The staged file about to be renamed onto its destination (its inode survives the rename). */
+export interface StagedFile {
+  ino: number;
+  size: number;
+  mtimeMs: number;
 }
 
 /** Where local files go when the server deleted them (trash.ts implements it). */
@@ -34,7 +43,7 @@ export interface DownloadPort {
    * `stillExpected()` holds at the moment of placing; resolves false when it did not (nothing
    * touched then). Sets the file's mtime to the server's. Never touches `dest` on error.
    */
-  fetchAndPlace(remote: RemoteEntry, dest: string, stillExpected: () => Promise<boolean>, signal?: AbortSignal): Promise<boolean>;
+  fetchAndPlace(remote: RemoteEntry, dest: string, stillExpected: () => Promise<boolean>, signal?: AbortSignal, beforePlace?: (staged: StagedFile) => void): Promise<boolean>;
 }
 
 export interface PropagateContext {

@@ -2,7 +2,12 @@
  * Download of one server file into the sync folder.
  *
  *   checkNoSymlinkParents (M2) -> mkdir parent -> downloads.fetchAndPlace(remote, dest,
- *   stillExpected = "the local file is still what the plan saw") -> stat -> journal row
+ *   stillExpected = "the local file is still what the plan saw",
+ *   beforePlace = journal.markPlacing(the row it will have)) -> stat -> journal row
+ *
+ * The placing row closes the window between the rename and the journal row: killed there, the
+ * next pass finds the placed file (same inode, size, mtime) and records it as synced at the
+ * version downloaded, instead of taking it for a local edit (a needless conflict copy, C1).
  *
  * The existing local file is replaced only by a whole, fsynced download (F2, F15), and only if
  * nobody edited it meanwhile (then the step is skipped and the next pass sees a conflict).
@@ -22,7 +27,13 @@ export async function downloadFile(ctx: PropagateContext, remote: RemoteEntry, l
   const dest = localPath(ctx.root, path);
   await checkNoSymlinkParents(ctx.root, path);
   await mkdir(dirname(dest), { recursive: true });
-  const placed = await ctx.downloads.fetchAndPlace(remote, dest, async () => sameLocal(await localNow(dest, path), local), ctx.signal);
+  const placed = await ctx.downloads.fetchAndPlace(
+    remote,
+    dest,
+    async () => sameLocal(await localNow(dest, path), local),
+    ctx.signal,
+    (staged) => ctx.journal.markPlacing(baseOf(path, { path, kind: 'file', size: staged.size, mtimeMs: staged.mtimeMs, ino: staged.ino }, remote)),
+  );
   if (!placed) return null;
   const now = await localNow(dest, path);
   if (now === null || now === 'other') throw new NetfsError('IO', `${path}: the downloaded file vanished right after it was placed`);
