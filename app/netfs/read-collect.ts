@@ -19,6 +19,14 @@
  *   front in flight -> stop;  FAILED -> first error wins (26), abandon;  NEED_RETRY -> stop, and
  *   once nothing is in flight run the retry pass (57);  done -> consume, count (24), next.
  *   ALL_QUEUED and nothing left -> complete.
+ *
+ * a failed request, once nothing is in flight, keeps for the cache what is valid (F2: the next
+ * try resumes from there, not from 0) - never for the consumer:
+ *   front:  [start, landed) cut down to whole granules (or to EOF) --copyToCache--> cache
+ *   later:  completed whole (transferred == len, not failed)      --copyToCache--> cache
+ *   none:   CHANGED_ON_SERVER / PRECONDITION_FAILED (another version), TOO_LARGE or a server
+ *           that ignores Range (suspect answers; the redo from 0 must find nothing cached),
+ *           a cache that failed, subrequests not DOWN + COPY_TO_CACHE
  */
 import { isNetfsError, NetfsError } from '../api/errors.js';
 import { bvecqPosAdvance, bvecqRange } from './bvecq.js';
@@ -160,7 +168,7 @@ export async function collectReads(rs: ReadState): Promise<void> {
       // subrequests are still in flight would spin in microtasks and starve their I/O.
       if (!rs.abort.signal.aborted) rs.cancel(req.error!);
       if (rs.inFlight > 0) return; // the rest must stop before the request can end
-      for (const s of stream.splice(0)) consume(rs, s);
+      await abandon(rs, stream.splice(0));
       break;
     }
     if (front.has(SREQ.NEED_RETRY)) {
@@ -195,7 +203,7 @@ export async function collectReads(rs: ReadState): Promise<void> {
 
   if (req.has(RREQ.FAILED)) {
     if (rs.inFlight === 0) {
-      for (const s of stream.splice(0)) consume(rs, s);
+      await abandon(rs, stream.splice(0));
       if (req.has(RREQ.ALL_QUEUED)) rs.done.resolve();
     }
     return;
@@ -221,13 +229,13 @@ export async function collectReads(rs: ReadState): Promise<void> {
  * request are skipped and the object is invalidated at the end unless it was "no space" (47) -
  * except when the cache is where the bytes are going (staging: cacheRequired), which fails.
  */
-async function copyToCache(rs: ReadState, sreq: NetfsSubrequest): Promise<void> {
+async function copyToCache(rs: ReadState, sreq: NetfsSubrequest, upTo = sreq.start + sreq.transferred): Promise<void> {
   const cache = rs.params.cache;
   if (cache === undefined || rs.cacheState !== 'ok') return;
   const { ctx, req } = rs;
   const b = cache.blockSize;
   const start = Math.ceil(sreq.start / b) * b;
-  const dataEnd = sreq.start + sreq.transferred;
+  const dataEnd = upTo;
   const end = dataEnd >= rs.params.size ? Math.min(dataEnd, rs.params.size) : Math.floor(dataEnd / b) * b;
   ctx.stats.caWrOps.WR++;
   if (end <= start) {
@@ -248,8 +256,48 @@ async function copyToCache(rs: ReadState, sreq: NetfsSubrequest): Promise<void> 
     rs.cacheState = code === 'INSUFFICIENT_STORAGE' || code === 'ENOSPC' || code === 'ENOBUFS' ? 'no-space' : 'failed';
     if (rs.cacheState === 'no-space') ctx.stats.fscache.noSpace.nwr++;
     ctx.trace.add({ kind: 'sreq', rreq: req.debugId, sreq: sreq.index, source: 'WRIT', what: 'CA-NW', error: String(code ?? 'IO'), note: (e as Error).message });
-    // Staging: the cache is the destination, so its failure is the request's.
-    if (rs.params.cacheRequired === true) rs.cancel(asNetfsError(e, `cache write of ${req.path} [${start}+${end - start}]`));
+    // Staging: the cache is the destination, so its failure is the request's (if it has not failed already).
+    if (rs.params.cacheRequired === true && !req.has(RREQ.FAILED)) rs.cancel(asNetfsError(e, `cache write of ${req.path} [${start}+${end - start}]`));
+  }
+}
+
+/** Codes after which nothing a request downloaded is kept: another version, or suspect answers. */
+const KEEP_NOTHING = new Set(['CHANGED_ON_SERVER', 'PRECONDITION_FAILED', 'TOO_LARGE']);
+
+/**
+ * A failed request, nothing in flight: what is left of its stream is kept for the cache where it
+ * is valid (bytes of the version the If-Match pinned), then consumed. The front keeps its landed
+ * bytes cut down to whole granules (the cache serves and checksums whole granules only; the
+ * last one ends at EOF); later subrequests only when they completed whole. The consumer gets
+ * nothing more. Used for retries exhausted, hard errors and cancellation alike.
+ */
+async function abandon(rs: ReadState, left: NetfsSubrequest[]): Promise<void> {
+  try {
+    await keepForCache(rs, left);
+  } finally {
+    for (const s of left) consume(rs, s);
+  }
+}
+
+async function keepForCache(rs: ReadState, left: readonly NetfsSubrequest[]): Promise<void> {
+  const cache = rs.params.cache;
+  const { req, params } = rs;
+  if (cache === undefined || rs.cacheState !== 'ok' || left.length === 0) return;
+  const bad = (e: NetfsError | null | undefined): boolean => e != null && KEEP_NOTHING.has(e.code);
+  if (req.has(RREQ.NO_RANGES) || bad(req.error) || left.some((s) => bad(s.error))) return;
+  for (const [i, s] of left.entries()) {
+    if (s.source !== 'DOWN' || !s.has(SREQ.COPY_TO_CACHE) || s.slice === null) continue;
+    let upTo: number;
+    if (i === 0) {
+      const landed = s.start + s.transferred;
+      upTo = landed >= params.size ? landed : Math.floor(landed / cache.granule) * cache.granule;
+    } else if (s.transferred === s.len && !s.has(SREQ.FAILED) && !s.has(SREQ.NEED_RETRY)) {
+      upTo = s.end;
+    } else continue;
+    if (upTo <= Math.ceil(s.start / cache.blockSize) * cache.blockSize) continue;
+    rs.ctx.trace.add({ kind: 'sreq', rreq: req.debugId, sreq: s.index, source: s.source, what: 'KEEP', start: s.start, transferred: upTo - s.start, len: s.len, error: req.error?.code });
+    await copyToCache(rs, s, upTo);
+    if (rs.cacheState !== 'ok') break;
   }
 }
 

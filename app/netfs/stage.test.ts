@@ -19,6 +19,7 @@ import { canMount, mountTmpfs, unmount } from '../remote/local/test-kit.js';
 import { createWebdavBackend, type WebdavBackend } from '../remote/webdav/backend.js';
 import { startApache, type AccessLogEntry, type ApacheServer } from '../testing/apache.js';
 import { startFaultProxy, type FaultProxy } from '../testing/fault-proxy.js';
+import type { ProxiedRequest } from '../testing/fault-proxy-types.js';
 import { BufferPool } from './buffer-pool.js';
 import { NetfsEngine } from './engine.js';
 import { missingRanges } from './stage.js';
@@ -236,6 +237,167 @@ describe('staging a synced download (item 7)', () => {
     } finally {
       await store?.close();
       unmount(objects);
+    }
+  });
+});
+
+// F2 at engine level (test-scenarios.md §6.2): a stage that fails for good keeps for the cache
+// what is valid of what it downloaded - the landed part of the front GET cut down to whole
+// granules, and the GETs after it that completed - so the next stage fetches only the rest.
+describe('F2: a failed stage keeps what it downloaded, so the next one resumes', () => {
+  const F2_SIZE = 30_000_000;
+  const F2_PATH = '/thirty.bin';
+  const F2_TARGET = `/dav${F2_PATH}`;
+  const CUT = 3_000_000; // "3 MB": not a whole number of granules
+  const f2data = randomBytes(F2_SIZE);
+  let f2aux: { etag: string | null; lastModified: number | null; size: number };
+  const f2backends: WebdavBackend[] = [];
+
+  beforeAll(async () => {
+    await apache.writeFile(F2_PATH, f2data);
+    const past = new Date(Date.now() - 3_600_000);
+    await utimes(apache.pathOf('thirty.bin'), past, past);
+    const entry = await dav.stat(F2_PATH);
+    expect(entry.etagStrength).toBe('strong');
+    f2aux = { etag: entry.etag, lastModified: entry.mtimeMs, size: F2_SIZE };
+  });
+  afterAll(async () => {
+    await Promise.all(f2backends.map((b) => b.close()));
+  });
+
+  /** An engine through the proxy, as a sync pass runs it: rsize 4 MiB, 4 GETs in flight, quick backoff. */
+  function proxiedEngine(): NetfsEngine {
+    const backend = createWebdavBackend({ url: proxy.url(apache.url), user: apache.user, password: apache.password });
+    f2backends.push(backend);
+    return new NetfsEngine({ backend, pool: new BufferPool({ blockSize: 256 * 1024, capacity: 32 * MiB }), limits: { rsize: 4 * MiB }, pacer: { baseMs: 20, maxBackoffMs: 200 } });
+  }
+  const getsFrom = (from: number): ProxiedRequest[] => proxy.requests.filter((q) => q.index >= from && q.method === 'GET' && q.path === F2_TARGET);
+  const rangeOfGet = (q: ProxiedRequest): [number, number] => {
+    const m = /^bytes=(\d+)-(\d+)$/.exec(q.headers['range'] ?? '');
+    if (m === null) throw new Error(`not a closed byte range: ${q.headers['range']}`);
+    return [Number(m[1]), Number(m[2]) + 1];
+  };
+  /** GETs the proxy answered whole with 206. */
+  const whole = (gets: ProxiedRequest[]): ProxiedRequest[] => gets.filter((q) => q.status === 206 && q.rule === null && q.bytesOut === rangeOfGet(q)[1] - rangeOfGet(q)[0]);
+  const complement = (ranges: Array<[number, number]>, size: number): Array<[number, number]> => {
+    const out: Array<[number, number]> = [];
+    let at = 0;
+    for (const [a, b] of merge(ranges)) {
+      if (a > at) out.push([at, a]);
+      at = Math.max(at, b);
+    }
+    if (at < size) out.push([at, size]);
+    return out;
+  };
+
+  /** The next stage: only the holes are fetched (Range in the proxy's log), once; the result is byte-exact. */
+  async function resumeAndCheck(obj: Awaited<ReturnType<typeof beginStaging>>, holes: Array<[number, number]>): Promise<ProxiedRequest[]> {
+    const missing = holes.reduce((n, [a, b]) => n + (b - a), 0);
+    const from = proxy.requests.length;
+    const res = await proxiedEngine().stage(F2_PATH, { size: F2_SIZE, expect: { etag: f2aux.etag, size: F2_SIZE }, cache: obj });
+    expect(res).toMatchObject({ fetched: missing, reused: F2_SIZE - missing });
+    const gets = getsFrom(from);
+    expect(gets.every((q) => q.status === 206 && q.rule === null)).toBe(true);
+    expect(merge(gets.map(rangeOfGet))).toEqual(merge(holes));
+    expect(gets.map(rangeOfGet).reduce((n, [a, b]) => n + (b - a), 0)).toBe(missing);
+    expect(gets.reduce((n, q) => n + q.bytesOut, 0)).toBe(missing);
+    const dest = join(sync, 'thirty.bin');
+    expect((await placeStaged(obj, dest, { mtimeMs: f2aux.lastModified! })).how).toBe('rename');
+    expect(sha(await readFile(dest))).toBe(sha(f2data));
+    return gets;
+  }
+
+  it('F2 / 62: GETs cut after 3 MB with retries exhausted: the stage fails TRANSIENT; the object holds [0, 3 MB down to whole granules) and the GETs that completed; the next stage fetches only the rest, byte-exact', { timeout: 30_000 }, async () => {
+    sync = await mkdtemp(join(work, 'sync-'));
+    const store = await CacheStore.open(join(work, 'cache-f2a'), { volume: 'acct' });
+    try {
+      const obj = await beginStaging(store, F2_PATH, f2aux);
+      const from = proxy.requests.length;
+      // The first GET is cut after 3 MB (full Content-Length, then FIN); every try at the rest is reset.
+      proxy.addRule({ match: { method: 'GET', path: F2_TARGET, when: (q) => (q.headers['range'] ?? '').startsWith('bytes=0-') }, action: { kind: 'truncate', afterBodyBytes: CUT } });
+      proxy.addRule({ match: { method: 'GET', path: F2_TARGET, when: (q) => (q.headers['range'] ?? '').startsWith(`bytes=${CUT}-`) }, action: { kind: 'reset', at: 'before-headers' } });
+      const e = proxiedEngine();
+      const err = await e.stage(F2_PATH, { size: F2_SIZE, expect: { etag: f2aux.etag, size: F2_SIZE }, cache: obj }).catch((x: unknown) => x);
+      expect(isNetfsError(err) && err.code).toBe('TRANSIENT');
+      expect(e.ctx.pool.inUse).toBe(0);
+      expect(obj.invalidations).toEqual([]);
+      proxy.clearRules();
+      const first = getsFrom(from);
+      expect(first.filter((q) => q.rule !== null).map((q) => [q.headers['range'], q.bytesOut])).toEqual([
+        ['bytes=0-4194303', CUT],
+        ...[1, 2, 3].map(() => [`bytes=${CUT}-4194303`, 0]), // 3 re-issues, then it fails (62)
+      ]);
+      const later = whole(first);
+      expect(later.length).toBeGreaterThanOrEqual(3); // the 2nd to 4th GETs were in flight at the cut
+      const kept = Math.floor(CUT / (64 * 1024)) * 64 * 1024; // 2949120
+      expect(kept).toBe(2_949_120);
+      const holes = await missingRanges(obj, F2_SIZE);
+      expect(holes).toEqual(complement([[0, kept], ...later.map(rangeOfGet)], F2_SIZE));
+      expect(holes[0]).toEqual([kept, 4 * MiB]);
+      expect(e.trace().filter((t) => t.what === 'KEEP').map((t) => [t.start, t.transferred])).toEqual([[0, kept], ...later.map((q) => [rangeOfGet(q)[0], 4 * MiB])]);
+      const next = await resumeAndCheck(obj, holes);
+      // The next stage's first GET starts where the kept bytes end, not at 0.
+      expect(next[0]!.headers['range']).toBe(`bytes=${kept}-4194303`);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('F2: a retry answered 412 (the file changed): the stage fails CHANGED_ON_SERVER and nothing is kept, not even the GETs that completed', { timeout: 30_000 }, async () => {
+    sync = await mkdtemp(join(work, 'sync-'));
+    const store = await CacheStore.open(join(work, 'cache-f2b'), { volume: 'acct' });
+    try {
+      const obj = await beginStaging(store, F2_PATH, f2aux);
+      const from = proxy.requests.length;
+      proxy.addRule({ match: { method: 'GET', path: F2_TARGET, when: (q) => (q.headers['range'] ?? '').startsWith('bytes=0-') }, action: { kind: 'truncate', afterBodyBytes: CUT } });
+      proxy.addRule({ match: { method: 'GET', path: F2_TARGET, when: (q) => (q.headers['range'] ?? '').startsWith(`bytes=${CUT}-`) }, action: { kind: 'status', status: 412 } });
+      const e = proxiedEngine();
+      const err = await e.stage(F2_PATH, { size: F2_SIZE, expect: { etag: f2aux.etag, size: F2_SIZE }, cache: obj }).catch((x: unknown) => x);
+      expect(isNetfsError(err) && err.code).toBe('CHANGED_ON_SERVER');
+      proxy.clearRules();
+      expect(whole(getsFrom(from)).length).toBeGreaterThanOrEqual(3);
+      expect(await missingRanges(obj, F2_SIZE)).toEqual([[0, F2_SIZE]]);
+      expect(e.trace().filter((t) => t.what === 'KEEP')).toEqual([]);
+      expect(e.stats().caWrOps.WR).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('F2: a stage cancelled (AbortSignal) half way keeps the front GET\'s landed bytes in whole granules; the next stage starts there', { timeout: 30_000 }, async () => {
+    sync = await mkdtemp(join(work, 'sync-'));
+    const store = await CacheStore.open(join(work, 'cache-f2c'), { volume: 'acct' });
+    try {
+      const obj = await beginStaging(store, F2_PATH, f2aux);
+      const from = proxy.requests.length;
+      proxy.addRule({ match: { method: 'GET', path: F2_TARGET }, action: { kind: 'throttle', bytesPerSecond: 3_000_000, direction: 'response' } });
+      const ac = new AbortController();
+      const e = proxiedEngine();
+      const staging = e.stage(F2_PATH, { size: F2_SIZE, expect: { etag: f2aux.etag, size: F2_SIZE }, cache: obj, signal: ac.signal }).catch((x: unknown) => x);
+      // Cancelled once the front GET has sent 1.5 MB (the proxy's log wakes no waiter per byte: poll).
+      const deadline = Date.now() + 10_000;
+      while (!getsFrom(from).some((q) => (q.headers['range'] ?? '').startsWith('bytes=0-') && q.bytesOut >= 1_500_000)) {
+        if (Date.now() > deadline) throw new Error('the front GET never got to 1.5 MB');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      ac.abort();
+      const err = await staging;
+      expect(isNetfsError(err) && err.code).toBe('CANCELLED');
+      expect(e.ctx.pool.inUse).toBe(0);
+      proxy.clearRules();
+      const front = getsFrom(from).find((q) => (q.headers['range'] ?? '').startsWith('bytes=0-'))!;
+      expect(front.bytesOut).toBeLessThan(4 * MiB); // cut by the cancel, not whole
+      const holes = await missingRanges(obj, F2_SIZE);
+      expect(holes).toHaveLength(1);
+      const kept = holes[0]![0];
+      expect(holes[0]![1]).toBe(F2_SIZE); // nothing after the front: no other GET completed
+      expect(kept % (64 * 1024)).toBe(0);
+      expect(kept).toBeGreaterThan(0);
+      expect(kept).toBeLessThanOrEqual(front.bytesOut);
+      const next = await resumeAndCheck(obj, holes);
+      expect(next[0]!.headers['range']).toBe(`bytes=${kept}-${Math.min(F2_SIZE, kept + 4 * MiB) - 1}`);
+    } finally {
+      await store.close();
     }
   });
 });

@@ -10,6 +10,10 @@
  *     for each hole: netfsRead(origin download, [hole], cache, cacheRequired)
  *        DOWN subrequests (ranged GETs, If-Match) --same buffers--> cache.write + collectWrite
  *        a failed cache write fails the request (the cache is the destination)
+ *        a request that fails for good (retries exhausted, an error, cancelled) still keeps what
+ *        it downloaded validly (read-collect.ts abandon: the front's landed bytes in whole
+ *        granules, later subrequests that completed), so the next stage resumes there (F2);
+ *        nothing on CHANGED_ON_SERVER or TOO_LARGE
  *     holes again: none left, or IO (never a silent gap)
  *   -> { fetched, reused, requests }
  */
