@@ -195,6 +195,8 @@ export async function userRename(m: Model, w: World, side: Side, from: string, t
   for (const [p, text] of moved) {
     const q = `${to}${p.slice(from.length)}`;
     m.versions.get(text)?.paths.add(q);
+    // A conflict copy made earlier moves with its file: both sides did change the file it copies.
+    if (m.conflictable.has(p)) m.conflictable.add(q);
     m.touch(side, p);
     m.touch(side, q);
   }
