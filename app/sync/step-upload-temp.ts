@@ -63,7 +63,8 @@ function sweepOnce(ctx: PropagateContext): Promise<void> {
   return p;
 }
 
-async function statOrNull(ctx: PropagateContext, path: string): Promise<RemoteEntry | null> {
+/** The server's entry at `path`, or null when there is none. */
+export async function statOrNull(ctx: PropagateContext, path: string): Promise<RemoteEntry | null> {
   try {
     return await ctx.backend.stat(path, ctx.signal === undefined ? {} : { signal: ctx.signal });
   } catch (e) {

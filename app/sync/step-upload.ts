@@ -24,18 +24,9 @@ import { localPath } from './local-path.js';
 import { baseOf, localNow, sameLocal } from './local-state.js';
 import type { BaseEntry, LocalEntry } from './model.js';
 import type { PropagateContext } from './propagate-context.js';
-import { UploadConflict, uploadViaTemp } from './step-upload-temp.js';
+import { statOrNull, UploadConflict, uploadViaTemp } from './step-upload-temp.js';
 
 export { UploadConflict } from './step-upload-temp.js';
-
-async function statOrNull(ctx: PropagateContext, path: string): Promise<RemoteEntry | null> {
-  try {
-    return await ctx.backend.stat(path, ctx.signal === undefined ? {} : { signal: ctx.signal });
-  } catch (e) {
-    if (isNetfsError(e) && e.code === 'NOT_FOUND') return null;
-    throw e;
-  }
-}
 
 /** The server still holds the version `base` describes (or nothing, when base is null). */
 export function sameRemote(now: RemoteEntry | null, base: BaseEntry | null): boolean {
