@@ -1,7 +1,7 @@
 // Server faults end to end through `netfs-sync sync --once`, with the fault proxy in front of a
 // real Apache (test-scenarios.md §6.2): F4 (one folder's listing fails), F5 (the root's listing
 // is unusable), F6 (one path always 500), F7 (maintenance), F9 (423), F10 (507 over a size),
-// F1-lite (1 request in 20 reset over a 100-file two-way sync).
+// F1 (1 request in 20 reset over a 500-file two-way sync).
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -252,14 +252,14 @@ describe('F10: server quota', () => {
   });
 });
 
-describe('F1-lite: connection resets', () => {
-  it('F1: 1 request in 20 reset at a random point over a 100-file two-way sync: converged within 3 sync --once runs, no partial file', async () => {
+describe('F1: connection resets', () => {
+  it('F1: 1 request in 20 reset at a random point over a 500-file two-way sync: converged within 3 sync --once runs, no partial file', async () => {
     const seed = Number(process.env['NETFS_F1_SEED'] ?? Date.now() % 100_000);
-    console.log(`F1-lite seed ${seed} (NETFS_F1_SEED=${seed} replays it)`);
+    console.log(`F1 seed ${seed} (NETFS_F1_SEED=${seed} replays it)`);
     const files: Record<string, string> = {};
-    for (let i = 0; i < 50; i++) files[`down/d${i % 5}/r${i}.txt`] = `remote ${i} `.repeat(1 + (i % 7) * 300);
+    for (let i = 0; i < 250; i++) files[`down/d${i % 10}/r${i}.txt`] = `remote ${i} `.repeat(1 + (i % 7) * 300);
     const a = await viaProxy(files);
-    for (let i = 0; i < 50; i++) await a.localWrite(`up/u${i % 5}/l${i}.txt`, `local ${i} `.repeat(1 + (i % 5) * 400));
+    for (let i = 0; i < 250; i++) await a.localWrite(`up/u${i % 10}/l${i}.txt`, `local ${i} `.repeat(1 + (i % 5) * 400));
     const random = seededRandom(seed);
     const points = ['before-headers', 'mid-headers', 'mid-body'] as const;
     proxy.addRule({
@@ -280,7 +280,7 @@ describe('F1-lite: connection resets', () => {
     expect(codes[codes.length - 1], `exit codes of the runs: ${codes.join(', ')} (seed ${seed})`).toBe(0);
     proxy.clearRules();
     const local = await manifest(a.local);
-    expect(local.size).toBe(100);
+    expect(local.size).toBe(500);
     expect(entriesOf(local)).toEqual(entriesOf(await manifest(a.remoteDir)));
     for (const [p, text] of Object.entries(files)) expect(await readFile(join(a.local, p), 'utf8')).toBe(text);
     expect(await stagingLeftovers(a.state)).toEqual([]);
