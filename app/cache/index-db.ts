@@ -2,7 +2,8 @@
  * The cache index: one SQLite file (better-sqlite3, WAL, synchronous=NORMAL) that holds what
  * cachefiles keeps in xattrs, plus the extent list and a CRC32 per granule (DESIGN §5).
  *
- *   volumes  (id, name)                                     one per account
+ *   volumes  (id, name, clean)                              one per account; clean = 1 only
+ *                                                           between a clean close and the next open
  *      1
  *      |  n
  *   objects  (id, volume_id, key, name, etag, last_modified, object_size,
@@ -25,7 +26,7 @@ import Database from 'better-sqlite3';
 import { NetfsError } from '../api/errors.js';
 import type { Range } from './extents.js';
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Persisted content types (the values cachefiles uses; DIRTY is a separate flag here). */
 export const CONTENT = { NO_DATA: 0, ALL: 2, MAP: 3 } as const;
@@ -93,7 +94,8 @@ export function atimeNow(): number {
 const SCHEMA = `
 CREATE TABLE volumes (
   id INTEGER PRIMARY KEY,
-  name TEXT NOT NULL UNIQUE
+  name TEXT NOT NULL UNIQUE,
+  clean INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE objects (
   id INTEGER PRIMARY KEY,
@@ -182,6 +184,14 @@ export class IndexDb {
       })();
       version = 3;
     }
+    if (version === 3) {
+      // Version 4 added volumes.clean (the start-up sweep is skipped after a clean close).
+      this.db.transaction(() => {
+        this.db.exec('ALTER TABLE volumes ADD COLUMN clean INTEGER NOT NULL DEFAULT 0');
+        this.db.pragma('user_version = 4');
+      })();
+      version = 4;
+    }
     if (version !== SCHEMA_VERSION) {
       this.db.close();
       throw new NetfsError('UNSUPPORTED', `cache index ${path}: schema version ${version}, this build knows ${SCHEMA_VERSION}`);
@@ -192,6 +202,27 @@ export class IndexDb {
   findVolume(name: string): number | null {
     const row = this.sql('SELECT id FROM volumes WHERE name = ?').get(name) as { id: number } | undefined;
     return row?.id ?? null;
+  }
+
+  /**
+   * Whether the volume was closed cleanly last time; from now on it is not (committed with
+   * synchronous=FULL before anything else is written, so a crash later always finds it unclean).
+   */
+  takeClean(volumeId: number): boolean {
+    const row = this.sql('SELECT clean FROM volumes WHERE id = ?').get(volumeId) as { clean: number } | undefined;
+    if (row?.clean !== 1) return false;
+    this.db.pragma('synchronous = FULL');
+    try {
+      this.sql('UPDATE volumes SET clean = 0 WHERE id = ?').run(volumeId);
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
+    return true;
+  }
+
+  /** Every object of the volume is closed and committed, the graveyard empty: the index and the store agree. */
+  markClean(volumeId: number): void {
+    this.sql('UPDATE volumes SET clean = 1 WHERE id = ?').run(volumeId);
   }
 
   volumeId(name: string): number {

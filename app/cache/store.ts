@@ -478,6 +478,13 @@ export class CacheStore {
       await obj.close().catch(() => {});
     }
     await this.#graveyard.drain();
+    if (this.#health.withdrawn === null) {
+      try {
+        this.#db.markClean(this.#volumeId);
+      } catch {
+        // Not marked: the next open sweeps, as after a crash.
+      }
+    }
     this.#db.close();
     openVolumes.delete(`${this.dir}\0${this.volume}`);
   }
@@ -512,11 +519,13 @@ export class CacheStore {
     for (const e of entries) if (e === name || e.startsWith(`${name}.tmp`)) await this.#graveyard.bury(join(dir, e));
   }
 
-  /** C8 at open (sweep.ts), then the space totals from the index. */
+  /** The staging folder emptied; C8 (sweep.ts) unless the last close was clean; the space totals from the index. */
   async #sweep(): Promise<void> {
     await mkdir(this.#stagingDir, { recursive: true });
     for (const name of await readdir(this.#stagingDir)) await this.#graveyard.bury(join(this.#stagingDir, name));
-    await sweepStore(this.dir, this.#db, this.#volumeId, this.#graveyard, new Set());
+    // After a clean close the index and the store agree: reading every object folder (1.5 s at
+    // 50,000 objects) is only needed after a crash. verify() sweeps on demand either way.
+    if (!this.#db.takeClean(this.#volumeId)) await sweepStore(this.dir, this.#db, this.#volumeId, this.#graveyard, new Set());
     this.#space.setClosedTotals(this.#db.allocatedTotals(this.#volumeId));
   }
 }
