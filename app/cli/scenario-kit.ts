@@ -15,9 +15,10 @@ import { createHash } from 'node:crypto';
 import { lstat, mkdir, readFile, readdir, rename, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Capabilities } from '../api/remote.js';
+import { STAGING_DIR } from '../cache/layout.js';
 import { createWebdavBackend } from '../remote/webdav/backend.js';
 import { CAPABILITIES_FILE } from '../sync/capabilities-cache.js';
-import { initStateFolder } from '../sync/state-folder.js';
+import { CACHE_DIR, initStateFolder } from '../sync/state-folder.js';
 import type { DavServer } from '../testing/index.js';
 import { cli, cliProcess, type CliRun } from './testing.js';
 
@@ -153,9 +154,14 @@ export async function leftovers(dir: string): Promise<string[]> {
   return (await allPaths(dir)).filter((p) => /(^|\/)(\.netfs-partial-|\.davfs\.tmp|\.netfs-kit-)/.test(p));
 }
 
-/** Files in the state folder's staging area (downloads in progress). */
+/** Files in the staging areas (downloads in progress): the state folder's, and the cache's small-download folder of every volume. */
 export async function stagingLeftovers(state: string): Promise<string[]> {
-  return readdir(join(state, 'staging')).catch(() => []);
+  const out = (await readdir(join(state, 'staging')).catch(() => [] as string[])).map((n) => `staging/${n}`);
+  const cacheStaging = join(state, CACHE_DIR, STAGING_DIR);
+  for (const volume of await readdir(cacheStaging).catch(() => [] as string[])) {
+    for (const n of await readdir(join(cacheStaging, volume)).catch(() => [] as string[])) out.push(`${CACHE_DIR}/${STAGING_DIR}/${volume}/${n}`);
+  }
+  return out;
 }
 
 export async function exists(path: string): Promise<boolean> {
