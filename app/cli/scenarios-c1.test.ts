@@ -412,5 +412,5 @@ describe('C1: SIGKILL at random points of a two-way sync while local edits conti
             }),
         ),
     });
-  }, 240_000);
+  }, 480_000); // rclone serve sometimes stops answering a folder for 30 s (header); up to two extra clean passes wait it out
 });
