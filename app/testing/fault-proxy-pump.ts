@@ -22,22 +22,30 @@ export interface PumpResult {
   complete: boolean;
 }
 
-/** Resolves on 'drain', rejects when the sink closes or fails first. */
-function drained(sink: Writable): Promise<void> {
+/**
+ * Resolves on 'drain', rejects when the sink closes or fails first. Waits for `sink` to take more. Also ends when the exchange is over (`signal`: the client went
+ * away): else a proxy waiting on a server that stopped reading would keep that upload open for
+ * ever, and a server that locks the file meanwhile (rclone serve) stalls every later request.
+ */
+function drained(sink: Writable, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const done = (err?: Error): void => {
       sink.off('drain', onDrain);
       sink.off('close', onClose);
       sink.off('error', onError);
+      signal?.removeEventListener('abort', onAbort);
       if (err === undefined) resolve();
       else reject(err);
     };
     const onDrain = (): void => done();
     const onClose = (): void => done(new Error('the receiving side closed'));
     const onError = (err: Error): void => done(err);
+    const onAbort = (): void => done(new Error('the sending side went away'));
     sink.on('drain', onDrain);
     sink.on('close', onClose);
     sink.on('error', onError);
+    if (signal?.aborted === true) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 
@@ -67,7 +75,7 @@ export async function pump(source: AsyncIterable<unknown> | Iterable<Uint8Array>
       const roomLeft = sink.write(slice);
       bytes += slice.length;
       options.onBytes?.(slice.length);
-      if (!roomLeft) await drained(sink);
+      if (!roomLeft) await drained(sink, options.signal);
     }
     if (bytes >= limit) return { bytes, complete: false };
   }
